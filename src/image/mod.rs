@@ -1,0 +1,1 @@
+//! Module images: ELF to flashable binary, module header/suffix, CRC/SHA patching, `.dfu` suffix.
