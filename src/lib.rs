@@ -1,2 +1,20 @@
 //! pbuild: build Particle Gen 2 firmware from a Device OS checkout and flash it safely.
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod depfile;
+pub mod error;
+pub mod fsutil;
+pub mod graph;
 pub mod image;
+pub mod inspect;
+pub mod paths;
+pub mod plan;
+pub mod progress;
+pub mod task;
+pub mod tree;
+pub mod work;
+
+pub use error::{Error, Result};

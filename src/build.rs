@@ -1,0 +1,371 @@
+//! One build: settings → tree fingerprint → plan (cached or imported) → graph → work → artifacts.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::{Settings, Target};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::plan::import::{self, ImportContext};
+use crate::plan::{AppMode, PLAN_VERSION, Plan, StepKind, app, cache};
+use crate::work::{self, Reporter, Runner, ToolIds, which};
+
+/// A produced flashable module.
+#[derive(Debug, Clone, Serialize)]
+pub struct Artifact {
+    pub module: String,
+    pub platform: String,
+    pub bin: PathBuf,
+    pub elf: PathBuf,
+    pub dfu: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct BuildOutput {
+    pub outcome: work::Outcome,
+    pub artifacts: Vec<Artifact>,
+    /// The plan was imported from the makefiles in this run (make ran).
+    pub imported: bool,
+    pub plan_steps: usize,
+    pub notes: Vec<String>,
+}
+
+/// The C compiler Device OS's makefiles will call (`$(GCC_ARM_PATH)arm-none-eabi-gcc`).
+pub fn compiler() -> String {
+    let prefix = std::env::var("GCC_PREFIX").unwrap_or_else(|_| "arm-none-eabi-".into());
+    match std::env::var("GCC_ARM_PATH") {
+        Ok(dir) if !dir.is_empty() => format!("{}/{prefix}gcc", dir.trim_end_matches('/')),
+        _ => format!("{prefix}gcc"),
+    }
+}
+
+pub fn missing_compiler(name: &str) -> Error {
+    Error::ToolMissing {
+        tool: name.to_string(),
+        hint: "install the GNU Arm toolchain: on Debian/Ubuntu `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib`; or put its bin/ directory on PATH (or set GCC_ARM_PATH)".into(),
+    }
+}
+
+/// Environment variables Device OS's makefiles read; part of the fingerprint.
+const MAKE_ENV: &[&str] = &[
+    "GCC_ARM_PATH", "GCC_PREFIX", "DEBUG_BUILD", "USE_SWD", "USE_SWD_JTAG", "COMPILE_LTO", "MODULAR",
+    "EXTRA_CFLAGS", "APPLIBS", "USER_MAKEFILE", "PRODUCT_ID", "TARGET_DIR", "TARGET_FILE", "PARTICLE_DEVELOP",
+];
+
+fn stamp_hash(h: &mut xxhash_rust::xxh3::Xxh3, path: &Path) {
+    let s = crate::db::Stamp::of(path);
+    h.update(path.as_os_str().as_encoded_bytes());
+    h.update(&s.mtime_ns.to_le_bytes());
+    h.update(&s.size.to_le_bytes());
+}
+
+struct Layout {
+    make_dir: PathBuf,
+    make_vars: Vec<String>,
+    build_dir: PathBuf,
+    artifacts_dir: PathBuf,
+    plans_dir: PathBuf,
+}
+
+fn layout(s: &Settings, gcc: &Path) -> Result<Layout> {
+    let platform = s.platform()?;
+    let mut make_vars = vec![format!("PLATFORM_ID={}", platform.id)];
+    if let Some(a) = &s.app {
+        make_vars.push(if a.by_name {
+            format!("APP={}", a.name)
+        } else {
+            format!("APPDIR={}", a.dir.display())
+        });
+    }
+    // Build directories are keyed by platform, Device OS version, toolchain and variables.
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(s.tree.root.as_os_str().as_encoded_bytes());
+    h.update(s.tree.version_string.as_bytes());
+    stamp_hash(&mut h, gcc);
+    for v in &make_vars {
+        h.update(v.as_bytes());
+    }
+    for name in MAKE_ENV {
+        h.update(name.as_bytes());
+        h.update(std::env::var(name).unwrap_or_default().as_bytes());
+    }
+    let key = format!("{}-{}-{:016x}", platform.name, s.tree.version_string, h.digest());
+    let state = s.state_dir();
+    Ok(Layout {
+        make_dir: s.tree.root.join(s.target.name()),
+        make_vars,
+        build_dir: state.join("build").join(key),
+        artifacts_dir: s.target_dir.join(&platform.name),
+        plans_dir: state.join("plans"),
+    })
+}
+
+fn fingerprint(s: &Settings, l: &Layout, gcc: &Path, make: Option<&Path>, exts: &[String]) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&PLAN_VERSION.to_le_bytes());
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    for p in [&l.make_dir, &l.build_dir, &l.artifacts_dir] {
+        h.update(p.as_os_str().as_encoded_bytes());
+        h.update(b"\0");
+    }
+    for v in &l.make_vars {
+        h.update(v.as_bytes());
+        h.update(b"\0");
+    }
+    let mut makefiles = s.tree.makefiles();
+    if let Some(a) = s.app.as_ref().filter(|a| !a.dir.starts_with(&s.tree.root)) {
+        makefiles.extend(
+            ["build.mk", "makefile", "Makefile"]
+                .iter()
+                .map(|n| a.dir.join(n))
+                .filter(|p| p.is_file()),
+        );
+    }
+    for m in &makefiles {
+        h.update(m.as_os_str().as_encoded_bytes());
+        h.update(&std::fs::read(m).unwrap_or_default());
+    }
+    stamp_hash(&mut h, gcc);
+    if let Some(m) = make {
+        stamp_hash(&mut h, m);
+    }
+    for e in exts {
+        h.update(e.as_bytes());
+        h.update(b"\0");
+    }
+    format!("{:016x}", h.digest())
+}
+
+fn check_gcc_version(s: &Settings, gcc: &str) -> Result<()> {
+    let Some(needed) = s.table.gcc_min_for(&s.tree.version_string) else {
+        return Ok(());
+    };
+    let out = duct::cmd(gcc, ["-dumpfullversion", "-dumpversion"])
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .map_err(|_| missing_compiler(gcc))?;
+    let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let parse = crate::config::platform::parse_version;
+    match (parse(&found), parse(needed)) {
+        (Some(f), Some(n)) if f < n => Err(Error::ToolTooOld {
+            tool: gcc.to_string(),
+            found,
+            needed: needed.to_string(),
+            device_os: s.tree.version_string.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str) -> Result<Plan> {
+    check_gcc_version(s, gcc)?;
+    let platform = s.platform()?;
+    let ctx = ImportContext {
+        tree_root: s.tree.root.clone(),
+        make_dir: l.make_dir.clone(),
+        make_vars: l.make_vars.clone(),
+        build_dir: l.build_dir.clone(),
+        artifacts_dir: l.artifacts_dir.clone(),
+        app_dir: s.app.as_ref().map(|a| a.dir.clone()),
+        app_name: s.app.as_ref().map(|a| a.name.clone()),
+        dfu_ids: platform.dfu_ids(),
+        make: "make".into(),
+    };
+    let text = import::dry_run(&ctx)?;
+    let parsed = import::parse(&ctx, &text)?;
+    if !parsed.steps.iter().any(|st| st.kind == StepKind::Image) {
+        return Err(Error::Import {
+            message: format!(
+                "the dry run of {} listed no `objcopy -O binary` step, so there is no module image to make",
+                l.make_dir.display()
+            ),
+            output: text,
+        });
+    }
+    let (steps, app_compiles_at, app) = app::templatize(parsed.steps, ctx.app_dir.as_deref(), &s.tree.root);
+    Ok(Plan {
+        version: PLAN_VERSION,
+        fingerprint: fp.to_string(),
+        steps,
+        app_compiles_at,
+        app,
+        ignored: parsed.ignored,
+        compiles_listed: parsed.compiles_listed,
+    })
+}
+
+/// Take the build-directory lock, waiting (with a message) while another pbuild holds it.
+pub fn lock_state(state_dir: &Path, say: &mut dyn FnMut(&str)) -> Result<std::fs::File> {
+    std::fs::create_dir_all(state_dir).map_err(|e| Error::io(state_dir, e))?;
+    let path = state_dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            say(&format!("waiting for another pbuild using {} to finish…", state_dir.display()));
+            file.lock().map_err(|e| Error::io(&path, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+    }
+    Ok(file)
+}
+
+pub struct BuildOptions<'a> {
+    pub runner: &'a dyn Runner,
+    pub reporter: &'a mut dyn Reporter,
+    pub say: &'a mut dyn FnMut(&str),
+}
+
+pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
+    let platform = s.platform()?.clone();
+    let gcc_name = compiler();
+    let gcc = which(&gcc_name).ok_or_else(|| missing_compiler(&gcc_name))?;
+    let make = which("make");
+    if make.is_none() {
+        return Err(Error::ToolMissing {
+            tool: "make".into(),
+            hint: "pbuild reads the build description from Device OS's makefiles: install GNU make (Debian: apt-get install make)".into(),
+        });
+    }
+    if s.target == Target::Main && s.app.is_none() {
+        return Err(Error::NoAppGiven {
+            target: "main".into(),
+        });
+    }
+    let mut sources = match &s.app {
+        Some(a) => {
+            let found = app::discover(&a.dir);
+            if found.is_empty() {
+                return Err(Error::NoSources { dir: a.dir.clone() });
+            }
+            found
+        }
+        None => Vec::new(),
+    };
+    let mut exts: Vec<String> = sources
+        .iter()
+        .filter_map(|p| p.extension().map(|e| e.to_string_lossy().into_owned()))
+        .collect();
+    exts.sort();
+    exts.dedup();
+
+    let l = layout(s, &gcc)?;
+    let _lock = lock_state(&s.state_dir(), opts.say)?;
+    let fp = fingerprint(s, &l, &gcc, make.as_deref(), &exts);
+    let mut notes = Vec::new();
+    let mut sorted = sources.clone();
+    sorted.sort();
+    let cached = cache::load(&l.plans_dir, &fp).filter(|p| match &p.app {
+        AppMode::Fixed { sources } => *sources == sorted,
+        _ => true,
+    });
+    let imported = cached.is_none();
+    let plan = match cached {
+        Some(p) => p,
+        None => {
+            (opts.say)(&format!(
+                "importing build steps from {} (make -n -B {})",
+                l.make_dir.display(),
+                l.make_vars.join(" ")
+            ));
+            let p = import_plan(s, &l, &fp, &gcc_name)?;
+            cache::store(&l.plans_dir, &p)?;
+            p
+        }
+    };
+    if let AppMode::Templated(t) = &plan.app {
+        let order: Vec<String> = t.compiles.iter().map(|c| c.ext.clone()).collect();
+        app::order_sources(&t.dir, &mut sources, &order);
+    }
+    let graph = Graph::from_plan(&plan, &sources)?;
+    let mut db = Db::open(&s.state_dir().join("db"))?;
+    if let Some(r) = db.recovered.take() {
+        (opts.say)(&r);
+        notes.push(r);
+    }
+    let mut tools = ToolIds::default();
+    let outcome = work::run(
+        &graph,
+        &mut db,
+        &mut tools,
+        opts.runner,
+        &work::Options { jobs: s.jobs },
+        opts.reporter,
+    )?;
+    let artifacts = graph
+        .steps
+        .iter()
+        .filter_map(|st| st.plan.image.as_ref())
+        .map(|img| Artifact {
+            module: img.module.clone(),
+            platform: platform.name.clone(),
+            bin: img.bin.clone(),
+            elf: img.elf_copy.clone(),
+            dfu: img.dfu.clone(),
+        })
+        .collect();
+    Ok(BuildOutput {
+        outcome,
+        artifacts,
+        imported,
+        plan_steps: graph.steps.len(),
+        notes,
+    })
+}
+
+/// What `pbuild clean` removed.
+pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let mut remove = |p: PathBuf| -> Result<()> {
+        if p.exists() {
+            std::fs::remove_dir_all(&p).map_err(|e| Error::io(&p, e))?;
+            removed.push(p);
+        }
+        Ok(())
+    };
+    let tree_target = s.tree.root.join("build/target");
+    if all || s.platform.is_none() {
+        remove(s.state_dir())?;
+        for p in &s.table.platforms {
+            remove(s.target_dir.join(&p.name))?;
+        }
+        remove(tree_target)?;
+        return Ok(removed);
+    }
+    let platform = s.platform()?;
+    remove(s.target_dir.join(&platform.name))?;
+    let build = s.state_dir().join("build");
+    for dir in list_dirs(&build) {
+        if dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{}-", platform.name))) {
+            remove(dir)?;
+        }
+    }
+    // Device OS's own outputs for this platform: build/target/<lib>/platform-<id>-…
+    let marker = format!("platform-{}", platform.id);
+    for lib in list_dirs(&tree_target) {
+        for dir in list_dirs(&lib) {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if name == marker || name.starts_with(&format!("{marker}-")) {
+                remove(dir)?;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn list_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}

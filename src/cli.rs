@@ -1,0 +1,95 @@
+//! The command line (clap). The `--help` text is the user's documentation: keep it true.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pbuild",
+    version,
+    about = "Build Particle Photon, P1 and Electron firmware from a local Device OS checkout, fast and never stale",
+    long_about = "Build Particle Photon, P1 and Electron firmware from a local Device OS checkout.\n\n\
+pbuild reads the build steps from Device OS's own makefiles once (a dry run, cached until a makefile,\n\
+the toolchain or a variable changes), then runs them itself: in parallel, rebuilding only what changed,\n\
+in build directories keyed by platform, Device OS version and toolchain so nothing stale is ever reused.\n\n\
+Settings come from flags, then the environment (DEVICE_OS_PATH, PBUILD_TARGET_DIR), then project.toml\n\
+(in the current directory or a parent: platform, app or appdir, tree, jobs, target).",
+    after_help = "Examples:\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Platform: photon, p1 (P1), electron, or a platform id (6, 8, 10).
+    #[arg(long, global = true, value_name = "NAME|ID")]
+    pub platform: Option<String>,
+    /// App by name: <tree>/user/applications/<NAME> (Device OS APP=).
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "appdir")]
+    pub app: Option<String>,
+    /// App by directory, anywhere (Device OS APPDIR=).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub appdir: Option<PathBuf>,
+    /// Device OS checkout [default: DEVICE_OS_PATH, project.toml `tree`, or the tree above the app or the current directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub tree: Option<PathBuf>,
+    /// Where pbuild puts artifacts and its build state [default: PBUILD_TARGET_DIR, else target/ next to project.toml].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Print machine-readable JSON lines on stdout (cargo-style `reason` objects).
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// Print less: no progress, only errors and results.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: every command line as it runs.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// The user part (your app), like `make -C main`.
+    Main,
+    /// System parts and the user part, like `make -C modules`.
+    Modules,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build what is stale for the target (default: main, the user part).
+    Build(BuildArgs),
+    /// Remove pbuild's outputs for a platform (or all), and Device OS's own build/target dirs for it.
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// What to build [default: project.toml `target`, else main].
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
+    /// Parallel jobs [default: project.toml `jobs`, else the number of cores]. Unlike Device OS's make, any -j is safe.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// For every step that runs, print why (new, command changed, which input changed, toolchain changed).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Remove the outputs of every platform, all build state, and the tree's build/target.
+    #[arg(long)]
+    pub all: bool,
+}

@@ -1,0 +1,126 @@
+//! What each subcommand does with the library, and how its results are shown (human or JSON lines).
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::build::{self, BuildOptions};
+use crate::cli::{BuildArgs, CleanArgs, Cli, Command, MessageFormat, TargetArg};
+use crate::config::{Overrides, Settings, Target};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let g = &cli.global;
+    let mut o = Overrides {
+        platform: g.platform.clone(),
+        app: g.app.clone(),
+        appdir: g.appdir.clone(),
+        tree: g.tree.clone(),
+        target_dir: g.target_dir.clone(),
+        ..Overrides::default()
+    };
+    match &cli.command {
+        Command::Build(args) => {
+            o.jobs = args.jobs;
+            o.target = args.target.map(|t| match t {
+                TargetArg::Main => Target::Main,
+                TargetArg::Modules => Target::Modules,
+            });
+            let settings = Settings::load(&o, &cwd)?;
+            build_cmd(&cli, args, &settings)
+        }
+        Command::Clean(args) => {
+            let settings = Settings::load(&o, &cwd)?;
+            clean_cmd(&cli, args, &settings)
+        }
+    }
+}
+
+fn shown(p: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    crate::paths::shown(p, &cwd)
+}
+
+fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
+    let g = &cli.global;
+    let json = g.message_format == MessageFormat::Json;
+    let mut progress = Progress::new(g.quiet, g.verbose, args.explain);
+    for w in &s.warnings {
+        progress.line(&format!("warning: {w}"));
+    }
+    let started = Instant::now();
+    let mut say = |m: &str| eprintln!("{m}");
+    let result = build::build(
+        s,
+        BuildOptions {
+            runner: &crate::task::RealRunner,
+            reporter: &mut progress,
+            say: &mut say,
+        },
+    );
+    progress.done();
+    let platform = s.platform()?.name.clone();
+    let elapsed = started.elapsed().as_secs_f64();
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    json!({"reason": "build-finished", "success": false, "error": e.to_string()})
+                );
+            }
+            return Err(e);
+        }
+    };
+    let o = &out.outcome;
+    if json {
+        for a in &out.artifacts {
+            println!(
+                "{}",
+                json!({"reason": "artifact", "module": a.module, "platform": a.platform,
+                       "bin": a.bin, "elf": a.elf, "dfu": a.dfu})
+            );
+        }
+        println!(
+            "{}",
+            json!({"reason": "build-finished", "success": o.failed.is_empty(),
+                   "steps_run": o.ran, "steps_total": o.total, "imported": out.imported,
+                   "seconds": elapsed})
+        );
+    }
+    if !o.failed.is_empty() {
+        return Err(Error::BuildFailed { failed: o.failed.len() });
+    }
+    if !json && !g.quiet {
+        let what = format!("{platform} {}", s.target.name());
+        if o.ran == 0 {
+            eprintln!("Up to date ({what}): 0 of {} steps needed to run ({elapsed:.2}s)", o.total);
+        } else {
+            eprintln!("Finished {what} in {elapsed:.2}s: {} of {} steps ran", o.ran, o.total);
+        }
+        for a in &out.artifacts {
+            let size = std::fs::metadata(&a.bin).map(|m| m.len()).unwrap_or(0);
+            eprintln!("  {:<13} {} ({size} bytes)", a.module, shown(&a.bin));
+        }
+    }
+    Ok(())
+}
+
+fn clean_cmd(cli: &Cli, args: &CleanArgs, s: &Settings) -> Result<()> {
+    let removed = build::clean(s, args.all)?;
+    if cli.global.message_format == MessageFormat::Json {
+        println!("{}", json!({"reason": "clean-finished", "removed": removed}));
+    } else if !cli.global.quiet {
+        if removed.is_empty() {
+            eprintln!("Nothing to clean");
+        }
+        for p in removed {
+            eprintln!("Removed {}", shown(&p));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Settings for a run: CLI flags over environment over `project.toml` over defaults, each value
+//! with the place it came from.
+
+pub mod platform;
+pub mod project;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::tree::Tree;
+pub use platform::{Platform, Table};
+pub use project::ProjectFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The user part only (Device OS `main/`).
+    Main,
+    /// System parts and the user part (Device OS `modules/`).
+    Modules,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Main => "main",
+            Target::Modules => "modules",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Target> {
+        match text {
+            "main" => Some(Target::Main),
+            "modules" => Some(Target::Modules),
+            _ => None,
+        }
+    }
+}
+
+/// What the command line says; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub platform: Option<String>,
+    pub app: Option<String>,
+    pub appdir: Option<PathBuf>,
+    pub tree: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub target: Option<Target>,
+    pub target_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: String,
+    pub dir: PathBuf,
+    /// Given by name (`APP=`, inside the tree) rather than by directory (`APPDIR=`).
+    pub by_name: bool,
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub table: Table,
+    pub project: Option<ProjectFile>,
+    pub platform: Option<Platform>,
+    pub tree: Tree,
+    pub app: Option<App>,
+    pub target: Target,
+    pub jobs: usize,
+    pub target_dir: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    pub fn platform(&self) -> Result<&Platform> {
+        self.platform.as_ref().ok_or(Error::NoPlatform)
+    }
+
+    /// Merge flags, environment and `project.toml` found from `cwd`.
+    pub fn load(o: &Overrides, cwd: &Path) -> Result<Settings> {
+        let project = match ProjectFile::find(cwd) {
+            Some(p) => Some(ProjectFile::load(&p)?),
+            None => None,
+        };
+        let warnings = project.as_ref().map(|p| p.warnings.clone()).unwrap_or_default();
+        let table = match project.as_ref().map(|p| p.dir().join("toolchains.toml")) {
+            Some(path) if path.is_file() => {
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                Table::parse(&text).map_err(|e| Error::Config {
+                    location: match e.span() {
+                        Some(s) => format!("{}:{}", path.display(), project::line_col(&text, s.start)),
+                        None => path.display().to_string(),
+                    },
+                    message: e.message().trim().to_string(),
+                    hint: Some("compare with the toolchains.toml in pbuild's repository".into()),
+                })?
+            }
+            _ => Table::embedded(),
+        };
+
+        let platform = {
+            let given = match (&o.platform, project.as_ref().and_then(|p| p.platform.clone())) {
+                (Some(p), _) => Some((p.clone(), "--platform".to_string())),
+                (None, Some(l)) => Some((l.value, l.location)),
+                (None, None) => None,
+            };
+            match given {
+                None => None,
+                Some((name, origin)) => Some(
+                    table
+                        .find(&name)
+                        .cloned()
+                        .ok_or_else(|| Error::UnknownPlatform {
+                            suggestion: table.nearest(&name).map(String::from),
+                            known: table.names(),
+                            name,
+                            origin,
+                        })?,
+                ),
+            }
+        };
+
+        // The app as given (name or directory), before the tree is known.
+        let from_file = project.as_ref();
+        let (app_name, appdir) = match (&o.app, &o.appdir) {
+            (Some(a), _) => (Some(a.clone()), None),
+            (None, Some(d)) => (None, Some(crate::paths::absolute(d))),
+            (None, None) => match (from_file.and_then(|p| p.app.clone()), from_file.and_then(|p| p.appdir.clone())) {
+                (Some(a), _) => (Some(a.value), None),
+                (None, Some(d)) => (None, Some(crate::paths::absolute(&d.value))),
+                (None, None) => (None, None),
+            },
+        };
+
+        let mut searched = Vec::new();
+        let tree_root = o
+            .tree
+            .clone()
+            .or_else(|| std::env::var_os("DEVICE_OS_PATH").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| from_file.and_then(|p| p.tree.as_ref().map(|t| t.value.clone())))
+            .or_else(|| {
+                let found = appdir.as_deref().and_then(Tree::find_above);
+                if found.is_none() {
+                    searched.extend(appdir.clone());
+                }
+                found
+            })
+            .or_else(|| {
+                searched.push(cwd.to_path_buf());
+                Tree::find_above(cwd)
+            })
+            .ok_or(Error::NoTree { searched })?;
+        let tree = Tree::open(&tree_root)?;
+
+        let app = match (app_name, appdir) {
+            (Some(name), _) => {
+                let dir = tree.root.join("user/applications").join(&name);
+                if !dir.is_dir() {
+                    return Err(Error::NoApp { name, looked: dir });
+                }
+                Some(App { name, dir, by_name: true })
+            }
+            (None, Some(dir)) => {
+                if !dir.is_dir() {
+                    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    return Err(Error::NoApp { name, looked: dir });
+                }
+                let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
+                Some(App { name, dir, by_name: false })
+            }
+            (None, None) => None,
+        };
+
+        let target = match (o.target, from_file.and_then(|p| p.target.clone())) {
+            (Some(t), _) => t,
+            (None, Some(l)) => Target::parse(&l.value).ok_or_else(|| Error::Config {
+                location: l.location,
+                message: format!("unknown target `{}`", l.value),
+                hint: Some("target is \"main\" (the user part) or \"modules\" (system parts + user part)".into()),
+            })?,
+            (None, None) => Target::Main,
+        };
+
+        let jobs = o
+            .jobs
+            .or_else(|| from_file.and_then(|p| p.jobs.as_ref()).map(|j| j.value as usize))
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+
+        let target_dir = o
+            .target_dir
+            .clone()
+            .or_else(|| std::env::var_os("PBUILD_TARGET_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .map(|d| crate::paths::absolute(&d))
+            .or_else(|| from_file.map(|p| p.dir().join("target")))
+            .or_else(|| app.as_ref().filter(|a| !a.by_name).map(|a| a.dir.join("target")))
+            .unwrap_or_else(|| tree.root.join("build/pbuild"));
+
+        Ok(Settings {
+            table,
+            project,
+            platform,
+            tree,
+            app,
+            target,
+            jobs,
+            target_dir,
+            warnings,
+        })
+    }
+
+    /// `<target>/.pbuild`: plans, the db, compiled objects.
+    pub fn state_dir(&self) -> PathBuf {
+        self.target_dir.join(".pbuild")
+    }
+}

@@ -1,0 +1,187 @@
+//! The platform table and toolchain requirements (`toolchains.toml`): lookups only, no I/O.
+
+use serde::Deserialize;
+
+/// The table compiled into pbuild; a `toolchains.toml` next to `project.toml` replaces it.
+pub const EMBEDDED_TOOLCHAINS: &str = include_str!("../../toolchains.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    #[serde(rename = "platform")]
+    pub platforms: Vec<Platform>,
+    #[serde(rename = "toolchain", default)]
+    pub toolchains: Vec<ToolchainRequirement>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Platform {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub id: u16,
+    /// DFU-mode USB id, `vvvv:pppp` in hex.
+    pub dfu: String,
+    /// Directory under `modules/` in the Device OS tree.
+    pub modules: String,
+    pub user_slot: u32,
+    pub slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    pub function: String,
+    pub index: u8,
+    pub start: u32,
+    pub size: u32,
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolchainRequirement {
+    pub from: String,
+    #[serde(default)]
+    pub to: Option<String>,
+    pub gcc_min: String,
+}
+
+impl Platform {
+    /// DFU vendor and product id.
+    pub fn dfu_ids(&self) -> (u16, u16) {
+        let mut parts = self.dfu.split(':');
+        let vid = parts.next().and_then(|v| u16::from_str_radix(v, 16).ok());
+        let pid = parts.next().and_then(|p| u16::from_str_radix(p, 16).ok());
+        (vid.unwrap_or(0x2b04), pid.unwrap_or(0))
+    }
+}
+
+impl Table {
+    pub fn parse(text: &str) -> Result<Table, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    pub fn embedded() -> Table {
+        Table::parse(EMBEDDED_TOOLCHAINS).expect("the embedded toolchains.toml is valid")
+    }
+
+    /// Find a platform by name (as Device OS spells it, case-insensitive), alias or numeric id.
+    pub fn find(&self, key: &str) -> Option<&Platform> {
+        let key = key.trim();
+        if let Ok(id) = key.parse::<u16>() {
+            return self.platforms.iter().find(|p| p.id == id);
+        }
+        self.platforms.iter().find(|p| {
+            p.name.eq_ignore_ascii_case(key) || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+        })
+    }
+
+    pub fn by_id(&self, id: u16) -> Option<&Platform> {
+        self.platforms.iter().find(|p| p.id == id)
+    }
+
+    /// The known platform name closest to `key`, for "did you mean" hints.
+    pub fn nearest(&self, key: &str) -> Option<&str> {
+        let names = self.platforms.iter().map(|p| p.name.as_str());
+        nearest(key, names)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.platforms
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.id))
+            .collect()
+    }
+
+    /// The minimum gcc version for a Device OS version, if the table has a range for it.
+    pub fn gcc_min_for(&self, device_os: &str) -> Option<&str> {
+        let v = parse_version(device_os)?;
+        self.toolchains.iter().find_map(|t| {
+            let from = parse_version(&t.from)?;
+            let below_to = match &t.to {
+                Some(to) => v < parse_version(to)?,
+                None => true,
+            };
+            (v >= from && below_to).then_some(t.gcc_min.as_str())
+        })
+    }
+}
+
+/// `1.2.3` (any suffix after the numbers ignored) as a comparable tuple.
+pub fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let core = text.trim().split(['-', '+', ' ']).next()?;
+    let mut it = core.split('.').map(|p| p.parse::<u32>());
+    let major = it.next()?.ok()?;
+    let minor = it.next().unwrap_or(Ok(0)).ok()?;
+    let patch = it.next().unwrap_or(Ok(0)).ok()?;
+    Some((major, minor, patch))
+}
+
+/// The candidate with the smallest edit distance to `key`, if it is close enough to be a typo.
+pub fn nearest<'a>(key: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let key = key.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&key, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(key.len()) / 2).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_by_name_alias_and_id() {
+        let t = Table::embedded();
+        assert_eq!(t.find("P1").unwrap().id, 8);
+        assert_eq!(t.find("p1").unwrap().id, 8);
+        assert_eq!(t.find("10").unwrap().name, "electron");
+        assert_eq!(t.find("Photon").unwrap().dfu_ids(), (0x2b04, 0xd006));
+        assert!(t.find("argon").is_none());
+        assert!(t.find("12").is_none());
+    }
+
+    #[test]
+    fn suggests_nearest_name() {
+        let t = Table::embedded();
+        assert_eq!(t.nearest("photn"), Some("photon"));
+        assert_eq!(t.nearest("electrom"), Some("electron"));
+        assert_eq!(t.nearest("zzzzzzzzzz"), None);
+    }
+
+    #[test]
+    fn gcc_minimum_by_device_os_version() {
+        let t = Table::embedded();
+        assert_eq!(t.gcc_min_for("2.3.1"), Some("9.2.1"));
+        assert_eq!(t.gcc_min_for("1.5.2"), Some("5.3.1"));
+        assert_eq!(t.gcc_min_for("3.1.0"), Some("10.2.1"));
+        assert_eq!(t.gcc_min_for("0.5.0"), None);
+        assert!(parse_version("12.2.1") > parse_version("9.2.1"));
+    }
+
+    #[test]
+    fn electron_slots_follow_indexes_not_names() {
+        let t = Table::embedded();
+        let e = t.find("electron").unwrap();
+        let part1 = e.slots.iter().find(|s| s.dir == "system-part1").unwrap();
+        assert_eq!((part1.index, part1.start), (3, 0x08060000));
+    }
+}

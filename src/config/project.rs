@@ -1,0 +1,203 @@
+//! `project.toml`: reading it with positions, so every value can say `project.toml:line:col`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+pub const FILE_NAME: &str = "project.toml";
+const KEYS: &[&str] = &["platform", "app", "appdir", "tree", "jobs", "target"];
+
+#[derive(Debug, Default, Deserialize)]
+struct Raw {
+    platform: Option<Spanned<toml::Value>>,
+    app: Option<Spanned<String>>,
+    appdir: Option<Spanned<String>>,
+    tree: Option<Spanned<String>>,
+    jobs: Option<Spanned<u32>>,
+    target: Option<Spanned<String>>,
+    #[serde(flatten)]
+    unknown: std::collections::BTreeMap<String, toml::Value>,
+}
+
+/// A value from project.toml and where it stood.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub location: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+    pub platform: Option<Located<String>>,
+    pub app: Option<Located<String>>,
+    pub appdir: Option<Located<PathBuf>>,
+    pub tree: Option<Located<PathBuf>>,
+    pub jobs: Option<Located<u32>>,
+    pub target: Option<Located<String>>,
+    /// `file:line:col: unknown key … (did you mean …?)`
+    pub warnings: Vec<String>,
+}
+
+impl ProjectFile {
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Find `project.toml` in `start` or a parent directory.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|d| d.join(FILE_NAME))
+            .find(|p| p.is_file())
+    }
+
+    pub fn load(path: &Path) -> Result<ProjectFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<ProjectFile> {
+        let shown = path.display().to_string();
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let location = match e.span() {
+                Some(span) => format!("{shown}:{}", line_col(text, span.start)),
+                None => shown.clone(),
+            };
+            Error::Config {
+                location,
+                message: e.message().trim().to_string(),
+                hint: Some(format!("known keys: {}", KEYS.join(", "))),
+            }
+        })?;
+        let at = |span: std::ops::Range<usize>| format!("{shown}:{}", line_col(text, span.start));
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let platform = match raw.platform {
+            None => None,
+            Some(v) => {
+                let location = at(v.span());
+                let value = match v.into_inner() {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(i) => i.to_string(),
+                    other => {
+                        return Err(Error::Config {
+                            location,
+                            message: format!(
+                                "`platform` must be a name or an id, not a {}",
+                                other.type_str()
+                            ),
+                            hint: Some("e.g. platform = \"p1\" or platform = 8".into()),
+                        });
+                    }
+                };
+                Some(Located { value, location })
+            }
+        };
+        let path_value = |v: Spanned<String>| Located {
+            location: at(v.span()),
+            value: dir.join(v.into_inner()),
+        };
+        let plain = |v: Spanned<String>| Located {
+            location: at(v.span()),
+            value: v.into_inner(),
+        };
+        let warnings = raw
+            .unknown
+            .keys()
+            .map(|key| {
+                let pos = key_position(text, key)
+                    .map(|p| format!("{shown}:{p}"))
+                    .unwrap_or_else(|| shown.clone());
+                match crate::config::platform::nearest(key, KEYS.iter().copied()) {
+                    Some(near) => format!("{pos}: unknown key `{key}` (did you mean `{near}`?)"),
+                    None => format!("{pos}: unknown key `{key}` (known keys: {})", KEYS.join(", ")),
+                }
+            })
+            .collect();
+        Ok(ProjectFile {
+            path: path.to_path_buf(),
+            platform,
+            app: raw.app.map(plain),
+            appdir: raw.appdir.map(path_value),
+            tree: raw.tree.map(path_value),
+            jobs: raw.jobs.map(|v| Located {
+                location: at(v.span()),
+                value: v.into_inner(),
+            }),
+            target: raw.target.map(plain),
+            warnings,
+        })
+    }
+}
+
+/// 1-based `line:col` of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("{line}:{col}")
+}
+
+fn key_position(text: &str, key: &str) -> Option<String> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(line_col(text, offset + line.len() - trimmed.len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ProjectFile> {
+        ProjectFile::parse(Path::new("/p/project.toml"), text)
+    }
+
+    #[test]
+    fn reads_values_with_locations() {
+        let p = parse("platform = \"p1\"\napp = \"blink\"\njobs = 3\ntree = \"../dos\"\n").unwrap();
+        let platform = p.platform.unwrap();
+        assert_eq!(platform.value, "p1");
+        assert_eq!(platform.location, "/p/project.toml:1:12");
+        assert_eq!(p.jobs.unwrap().location, "/p/project.toml:3:8");
+        assert_eq!(p.tree.unwrap().value, Path::new("/p/../dos"));
+    }
+
+    #[test]
+    fn platform_may_be_an_id() {
+        assert_eq!(parse("platform = 10").unwrap().platform.unwrap().value, "10");
+    }
+
+    #[test]
+    fn wrong_type_points_at_line_and_column() {
+        let err = parse("platform = \"p1\"\njobs = \"many\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("/p/project.toml:2:8:"), "{text}");
+        assert!(text.contains("invalid type"), "{text}");
+    }
+
+    #[test]
+    fn syntax_error_points_at_line() {
+        let err = parse("platform = \"p1\nother = 1\n").unwrap_err().to_string();
+        assert!(err.starts_with("/p/project.toml:1:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_warns_with_nearest() {
+        let p = parse("platfrom = \"p1\"\n").unwrap();
+        assert_eq!(
+            p.warnings,
+            vec!["/p/project.toml:1:1: unknown key `platfrom` (did you mean `platform`?)"]
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! The error type of the library: what went wrong, where, and (via `hint`) what to do next.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A config file value or syntax problem, already formatted as `file:line:col: message`.
+    #[error("{location}: {message}")]
+    Config {
+        location: String,
+        message: String,
+        hint: Option<String>,
+    },
+    #[error("unknown platform `{name}`")]
+    UnknownPlatform {
+        name: String,
+        origin: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+    },
+    #[error("no platform given")]
+    NoPlatform,
+    #[error("no Device OS tree found{}", searched.iter().map(|p| format!("\n  looked in {}", p.display())).collect::<String>())]
+    NoTree { searched: Vec<PathBuf> },
+    #[error("{path} is not a Device OS tree: {why}")]
+    NotATree { path: PathBuf, why: String },
+    #[error("app `{name}` not found: {} does not exist", looked.display())]
+    NoApp { name: String, looked: PathBuf },
+    #[error("no app given for the `{target}` target")]
+    NoAppGiven { target: String },
+    #[error("no sources (*.cpp, *.c) found in {}", dir.display())]
+    NoSources { dir: PathBuf },
+    #[error("`{tool}` not found on PATH")]
+    ToolMissing { tool: String, hint: String },
+    #[error("{tool} {found} is too old: Device OS {device_os} needs {needed} or newer")]
+    ToolTooOld {
+        tool: String,
+        found: String,
+        needed: String,
+        device_os: String,
+    },
+    #[error("importing the build steps from the makefiles failed: {message}")]
+    Import { message: String, output: String },
+    #[error("build failed: {failed} step(s) failed")]
+    BuildFailed { failed: usize },
+    #[error("build state {}: {message}", path.display())]
+    State { path: PathBuf, message: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// What the user can do about it, printed by the CLI as `hint:` lines.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Config { hint, .. } => hint.clone(),
+            Error::UnknownPlatform {
+                suggestion, known, origin, ..
+            } => Some(match suggestion {
+                Some(s) => format!("did you mean `{s}`? (from {origin})"),
+                None => format!("known platforms: {} (from {origin})", known.join(", ")),
+            }),
+            Error::NoPlatform => Some(
+                "pass --platform photon|p1|electron, or set `platform = \"p1\"` in project.toml".into(),
+            ),
+            Error::NoTree { .. } => Some(
+                "pass --tree <path to a Device OS checkout>, set DEVICE_OS_PATH, or set `tree = \"…\"` in project.toml"
+                    .into(),
+            ),
+            Error::NoApp { .. } => Some(
+                "apps given with --app live in <tree>/user/applications/<name>; use --appdir <dir> for an app elsewhere"
+                    .into(),
+            ),
+            Error::NoAppGiven { .. } => Some(
+                "pass --app <name> or --appdir <dir>, or set `app`/`appdir` in project.toml".into(),
+            ),
+            Error::NoSources { .. } => Some("add a .cpp file with setup() and loop()".into()),
+            Error::ToolMissing { hint, .. } => Some(hint.clone()),
+            Error::ToolTooOld { .. } => Some(
+                "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)"
+                    .into(),
+            ),
+            Error::Import { output, .. } if !output.is_empty() => {
+                Some(format!("make said:\n{}", tail_lines(output, 15)))
+            }
+            Error::BuildFailed { .. } => Some(
+                "the previous good artifacts are untouched; fix the error above and run the build again".into(),
+            ),
+            Error::State { .. } => Some("remove the build state with `pbuild clean` if this persists".into()),
+            _ => None,
+        }
+    }
+
+    /// Exit code: 1 for a failed build, 2 for bad input or environment.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::BuildFailed { .. } => 1,
+            _ => 2,
+        }
+    }
+}
+
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..]
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,323 @@
+//! The app's part of a plan: compile templates per source extension, and the order make gives app sources.
+//!
+//! Make finds app sources with a recursive wildcard: per directory, files first (sorted), then each
+//! subdirectory; C sources and C++ sources in separate groups. pbuild discovers the sources itself
+//! (walkdir) and orders them the same way, so a new file in the app needs no re-import. Where the
+//! imported commands do not fit that model, the app is frozen into the plan instead (`AppMode::Fixed`).
+
+use std::cmp::Ordering;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{AppMode, PlanStep, StepKind};
+
+pub const APP_OBJECTS: &str = "{app_objs}";
+const SRC: &str = "{src}";
+const OBJ: &str = "{obj}";
+
+/// Source extensions pbuild collects from an app directory.
+pub const APP_EXTS: &[&str] = &["cpp", "c"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AppTemplate {
+    pub dir: PathBuf,
+    pub compiles: Vec<CompileTemplate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CompileTemplate {
+    pub ext: String,
+    pub cwd: PathBuf,
+    pub argv: Vec<String>,
+    /// The source was named by an absolute path (else relative to `cwd`).
+    pub src_absolute: bool,
+    pub obj_base: PathBuf,
+    /// `a/b.cpp` → `a/b.o` (true) or `a/b.cpp.o` (false).
+    pub obj_replaces_ext: bool,
+    pub label_base: PathBuf,
+}
+
+impl CompileTemplate {
+    pub fn instantiate(&self, app_dir: &Path, src: &Path) -> PlanStep {
+        let rel = src.strip_prefix(app_dir).unwrap_or(src);
+        let obj_rel = if self.obj_replaces_ext {
+            rel.with_extension("o")
+        } else {
+            PathBuf::from(format!("{}.o", rel.display()))
+        };
+        let obj = self.obj_base.join(obj_rel);
+        let src_word = if self.src_absolute {
+            src.display().to_string()
+        } else {
+            relative(src, &self.cwd).display().to_string()
+        };
+        let obj_word = obj.display().to_string();
+        let argv: Vec<String> = self
+            .argv
+            .iter()
+            .map(|w| w.replace(OBJ, &obj_word).replace(SRC, &src_word))
+            .collect();
+        let dep = argv
+            .iter()
+            .position(|w| w == "-MF")
+            .and_then(|i| argv.get(i + 1))
+            .map(|d| crate::paths::resolve(&self.cwd, d));
+        let mut outputs = vec![obj];
+        outputs.extend(dep.clone());
+        PlanStep {
+            kind: StepKind::Compile,
+            cwd: self.cwd.clone(),
+            argv,
+            inputs: vec![src.to_path_buf()],
+            outputs,
+            depfile: dep,
+            label: format!("CC {}", crate::paths::shown(src, &self.label_base)),
+            takes_app_objects: false,
+            image: None,
+        }
+    }
+}
+
+/// `path` relative to `base`, lexically (both absolute).
+pub fn relative(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+/// Make's recursive-wildcard order: per directory level, files before subdirectories, names sorted.
+fn wildcard_order(a: &Path, b: &Path) -> Ordering {
+    let a: Vec<_> = a.components().collect();
+    let b: Vec<_> = b.components().collect();
+    for k in 0..a.len().min(b.len()) {
+        if a[k] != b[k] {
+            let a_file = k + 1 == a.len();
+            let b_file = k + 1 == b.len();
+            return match (a_file, b_file) {
+                (true, false) => Ordering::Less,
+                (false, true) => Ordering::Greater,
+                _ => a[k].as_os_str().as_encoded_bytes().cmp(b[k].as_os_str().as_encoded_bytes()),
+            };
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+fn ext_of(p: &Path) -> String {
+    p.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Order app sources as make lists them: by extension group (`ext_order`), then wildcard order.
+pub fn order_sources(dir: &Path, sources: &mut [PathBuf], ext_order: &[String]) {
+    let group = |p: &Path| {
+        let e = ext_of(p);
+        ext_order.iter().position(|x| *x == e).unwrap_or(ext_order.len())
+    };
+    sources.sort_by(|a, b| {
+        group(a).cmp(&group(b)).then_with(|| {
+            wildcard_order(a.strip_prefix(dir).unwrap_or(a), b.strip_prefix(dir).unwrap_or(b))
+        })
+    });
+}
+
+/// All app sources (`*.cpp`, `*.c`, recursively; build outputs and hidden directories skipped).
+pub fn discover(dir: &Path) -> Vec<PathBuf> {
+    let target = dir.join("target");
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+            !hidden && e.path() != target
+        })
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && APP_EXTS.contains(&ext_of(e.path()).as_str()))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// Turn the app's compiles into templates. Returns the remaining steps, where the app compiles go, and the mode.
+pub fn templatize(steps: Vec<PlanStep>, app_dir: Option<&Path>, label_base: &Path) -> (Vec<PlanStep>, Option<usize>, AppMode) {
+    let Some(dir) = app_dir else {
+        return (steps, None, AppMode::None);
+    };
+    let is_app = |s: &PlanStep| s.kind == StepKind::Compile && s.inputs.first().is_some_and(|i| i.starts_with(dir));
+    let app_steps: Vec<&PlanStep> = steps.iter().filter(|s| is_app(s)).collect();
+    if app_steps.is_empty() {
+        return (steps, None, AppMode::None);
+    }
+    let sources: Vec<PathBuf> = app_steps.iter().map(|s| s.inputs[0].clone()).collect();
+    let fixed = |steps: Vec<PlanStep>| {
+        let mut sorted = sources.clone();
+        sorted.sort();
+        (steps, None, AppMode::Fixed { sources: sorted })
+    };
+    let mut ext_order: Vec<String> = Vec::new();
+    let mut compiles: Vec<CompileTemplate> = Vec::new();
+    for s in &app_steps {
+        let ext = ext_of(&s.inputs[0]);
+        if !ext_order.contains(&ext) {
+            match make_template(s, dir, &ext, label_base) {
+                Some(t) => compiles.push(t),
+                None => return fixed(steps),
+            }
+            ext_order.push(ext.clone());
+        }
+        let t = compiles.iter().find(|t| t.ext == ext).expect("template for ext");
+        if t.instantiate(dir, &s.inputs[0]) != **s {
+            return fixed(steps);
+        }
+    }
+    let mut ordered = sources.clone();
+    order_sources(dir, &mut ordered, &ext_order);
+    if ordered != sources {
+        return fixed(steps);
+    }
+    let objects: Vec<String> = app_steps.iter().map(|s| s.outputs[0].display().to_string()).collect();
+    let first_app = steps.iter().position(is_app).expect("an app step");
+    let mut out = Vec::with_capacity(steps.len());
+    for mut s in steps.into_iter().filter(|s| !is_app(s)) {
+        if let Some(start) = s.argv.iter().position(|w| objects.contains(w)) {
+            let run = &s.argv[start..];
+            if run.len() < objects.len() || run[..objects.len()] != objects[..] {
+                return fixed(out.into_iter().chain(std::iter::once(s)).collect());
+            }
+            s.argv.splice(start..start + objects.len(), [APP_OBJECTS.to_string()]);
+            if s.argv.iter().any(|w| objects.contains(w)) {
+                return fixed(out);
+            }
+            s.inputs.retain(|i| !objects.contains(&i.display().to_string()));
+            s.takes_app_objects = true;
+        }
+        out.push(s);
+    }
+    let template = AppTemplate {
+        dir: dir.to_path_buf(),
+        compiles: ext_order
+            .iter()
+            .filter_map(|e| compiles.iter().find(|t| t.ext == *e).cloned())
+            .collect(),
+    };
+    (out, Some(first_app), AppMode::Templated(template))
+}
+
+fn make_template(s: &PlanStep, dir: &Path, ext: &str, label_base: &Path) -> Option<CompileTemplate> {
+    let src = &s.inputs[0];
+    let obj = &s.outputs[0];
+    let rel = src.strip_prefix(dir).ok()?;
+    let rel_noext = rel.with_extension("");
+    let obj_s = obj.display().to_string();
+    let (obj_base, replaces) = if let Some(base) = obj_s.strip_suffix(&format!("{}.o", rel_noext.display())) {
+        (base, true)
+    } else if let Some(base) = obj_s.strip_suffix(&format!("{}.o", rel.display())) {
+        (base, false)
+    } else {
+        return None;
+    };
+    let src_rel = relative(src, &s.cwd).display().to_string();
+    let src_abs = src.display().to_string();
+    let mut src_absolute = None;
+    let argv = s
+        .argv
+        .iter()
+        .map(|w| {
+            if *w == src_rel {
+                src_absolute = Some(false);
+                SRC.to_string()
+            } else if *w == src_abs {
+                src_absolute = Some(true);
+                SRC.to_string()
+            } else {
+                w.replace(&obj_s, OBJ)
+            }
+        })
+        .collect();
+    Some(CompileTemplate {
+        ext: ext.to_string(),
+        cwd: s.cwd.clone(),
+        argv,
+        src_absolute: src_absolute?,
+        obj_base: PathBuf::from(obj_base),
+        obj_replaces_ext: replaces,
+        label_base: label_base.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_order_puts_files_before_subdirectories() {
+        let dir = Path::new("/app");
+        let mut v: Vec<PathBuf> = ["/app/b/a.cpp", "/app/z.cpp", "/app/a.c", "/app/b.cpp", "/app/a/x.cpp"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        order_sources(dir, &mut v, &["c".into(), "cpp".into()]);
+        let got: Vec<&str> = v.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(got, ["/app/a.c", "/app/b.cpp", "/app/z.cpp", "/app/a/x.cpp", "/app/b/a.cpp"]);
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative(Path::new("/t/user/app/a.cpp"), Path::new("/t/main")), Path::new("../user/app/a.cpp"));
+        assert_eq!(relative(Path::new("/t/main/a"), Path::new("/t/main")), Path::new("a"));
+    }
+
+    fn compile(src: &str, obj: &str) -> PlanStep {
+        PlanStep {
+            kind: StepKind::Compile,
+            cwd: "/t/main".into(),
+            argv: vec!["gcc".into(), "-c".into(), "-o".into(), obj.into(), format!("../{}", src.trim_start_matches("/t/")), "-MF".into(), format!("{obj}.d")],
+            inputs: vec![src.into()],
+            outputs: vec![obj.into(), format!("{obj}.d").into()],
+            depfile: Some(format!("{obj}.d").into()),
+            label: format!("CC {}", src.trim_start_matches("/t/")),
+            takes_app_objects: false,
+            image: None,
+        }
+    }
+
+    #[test]
+    fn templates_reproduce_the_imported_compiles_and_archive() {
+        let a = compile("/t/app/a.cpp", "/b/obj/a.o");
+        let b = compile("/t/app/sub/b.cpp", "/b/obj/sub/b.o");
+        let ar = PlanStep {
+            kind: StepKind::Archive,
+            cwd: "/t/main".into(),
+            argv: vec!["ar".into(), "-cr".into(), "/b/libuser.a".into(), "/b/obj/a.o".into(), "/b/obj/sub/b.o".into()],
+            inputs: vec!["/b/obj/a.o".into(), "/b/obj/sub/b.o".into()],
+            outputs: vec!["/b/libuser.a".into()],
+            depfile: None,
+            label: "AR libuser.a".into(),
+            takes_app_objects: false,
+            image: None,
+        };
+        let (steps, at, mode) = templatize(vec![a, b.clone(), ar], Some(Path::new("/t/app")), Path::new("/t"));
+        assert_eq!(at, Some(0));
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].argv, ["ar", "-cr", "/b/libuser.a", APP_OBJECTS]);
+        assert!(steps[0].inputs.is_empty());
+        let AppMode::Templated(t) = mode else { panic!("not templated: {mode:?}") };
+        assert_eq!(t.compiles[0].instantiate(Path::new("/t/app"), Path::new("/t/app/sub/b.cpp")), b);
+    }
+
+    #[test]
+    fn unexpected_order_freezes_the_app() {
+        let a = compile("/t/app/sub/b.cpp", "/b/obj/sub/b.o");
+        let b = compile("/t/app/a.cpp", "/b/obj/a.o");
+        let (steps, _, mode) = templatize(vec![a, b], Some(Path::new("/t/app")), Path::new("/t"));
+        assert_eq!(steps.len(), 2);
+        assert!(matches!(mode, AppMode::Fixed { .. }));
+    }
+}

@@ -1,0 +1,114 @@
+//! Running one step: spawn the tool with its output redirected to a temp file, then rename it into
+//! place; or make the module image natively. Unaware of the graph and of dirtiness.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::fsutil::{temp_path, write_atomic};
+use crate::plan::{ImageSpec, PlanStep, StepKind};
+use crate::work::{Runner, StepResult};
+
+pub struct RealRunner;
+
+impl Runner for RealRunner {
+    fn run(&self, step: &PlanStep) -> StepResult {
+        let result = match step.kind {
+            StepKind::Image => match &step.image {
+                Some(spec) => make_image(spec),
+                None => Err("image step without a spec".to_string()),
+            },
+            _ => run_command(step),
+        };
+        match result {
+            Ok(output) => StepResult { ok: true, output },
+            Err(output) => StepResult { ok: false, output },
+        }
+    }
+}
+
+fn fail(msg: impl Into<String>) -> Result<String, String> {
+    Err(msg.into())
+}
+
+fn run_command(step: &PlanStep) -> Result<String, String> {
+    for out in &step.outputs {
+        if let Some(dir) = out.parent() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                return fail(format!("pbuild: cannot create {}: {e}", dir.display()));
+            }
+        }
+    }
+    let primary = &step.outputs[0];
+    let tmp = temp_path(primary);
+    let _ = std::fs::remove_file(&tmp);
+    let primary_word = primary.display().to_string();
+    let tmp_word = tmp.display().to_string();
+    let argv: Vec<&str> = step
+        .argv
+        .iter()
+        .map(|w| if *w == primary_word { tmp_word.as_str() } else { w.as_str() })
+        .collect();
+    let Some((program, args)) = argv.split_first() else {
+        return fail("pbuild: empty command");
+    };
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(&step.cwd)
+        .stdin(Stdio::null())
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fail(format!(
+                "pbuild: cannot run `{program}`: not found on PATH\n  hint: run `pbuild doctor`; on Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
+            ));
+        }
+        Err(e) => return fail(format!("pbuild: cannot run `{program}`: {e}")),
+    };
+    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        let _ = std::fs::remove_file(&tmp);
+        text.push_str(&describe_failure(program, &out.status));
+        return Err(text);
+    }
+    if let Err(e) = std::fs::rename(&tmp, primary) {
+        let _ = std::fs::remove_file(&tmp);
+        return fail(format!("{text}pbuild: `{program}` did not write {}: {e}", primary.display()));
+    }
+    Ok(text)
+}
+
+fn describe_failure(program: &str, status: &std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            let name = match sig {
+                4 => " (SIGILL)",
+                6 => " (SIGABRT)",
+                9 => " (SIGKILL)",
+                11 => " (SIGSEGV)",
+                15 => " (SIGTERM)",
+                _ => "",
+            };
+            return format!("pbuild: `{program}` was killed by signal {sig}{name}\n");
+        }
+    }
+    match status.code() {
+        Some(c) => format!("pbuild: `{program}` exited with status {c}\n"),
+        None => format!("pbuild: `{program}` failed\n"),
+    }
+}
+
+/// The native replacement for Device OS's `%.bin` and `%.dfu` recipes, plus a copy of the ELF.
+fn make_image(spec: &ImageSpec) -> Result<String, String> {
+    let elf = std::fs::read(&spec.elf).map_err(|e| format!("pbuild: cannot read {}: {e}", spec.elf.display()))?;
+    let bin = crate::image::make_module_image(&elf).map_err(|e| format!("pbuild: {}: {e}", spec.elf.display()))?;
+    let dfu = crate::image::dfu::add_dfu_suffix(&bin, spec.vid, spec.pid);
+    let write = |path: &Path, bytes: &[u8]| write_atomic(path, bytes).map_err(|e| format!("pbuild: {e}"));
+    write(&spec.elf_copy, &elf)?;
+    write(&spec.dfu, &dfu)?;
+    write(&spec.bin, &bin)?;
+    Ok(String::new())
+}

@@ -1,0 +1,349 @@
+//! Running a graph: deciding what is dirty (with a reason for every decision), running steps in
+//! parallel, and recording what ran. Unaware of make, plans and the CLI; steps come as a `Graph`,
+//! and how a step is executed is behind `Runner`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use crate::db::{Db, MISSING, Record, Stamp, UNKNOWN};
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Step, StepId};
+use crate::plan::{PlanStep, StepKind};
+
+/// Why a step runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    New,
+    CommandChanged,
+    ToolchainChanged,
+    InputChanged(PathBuf),
+    InputMissing(PathBuf),
+    OutputMissing(PathBuf),
+    OutputModified(PathBuf),
+    DependencyRebuilt(String),
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::New => write!(f, "new (never built here)"),
+            Reason::CommandChanged => write!(f, "command line changed"),
+            Reason::ToolchainChanged => write!(f, "toolchain changed"),
+            Reason::InputChanged(p) => write!(f, "input changed: {}", p.display()),
+            Reason::InputMissing(p) => write!(f, "input missing: {}", p.display()),
+            Reason::OutputMissing(p) => write!(f, "output missing: {}", p.display()),
+            Reason::OutputModified(p) => write!(f, "output modified outside pbuild: {}", p.display()),
+            Reason::DependencyRebuilt(label) => write!(f, "input rebuilt by `{label}`"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub ok: bool,
+    /// What the tool printed (stderr then stdout), or pbuild's own description of a failure.
+    pub output: String,
+}
+
+/// Executes one step. The real one spawns the tool or runs the native image step.
+pub trait Runner: Sync {
+    fn run(&self, step: &PlanStep) -> StepResult;
+}
+
+/// What the user sees while a build runs.
+pub trait Reporter {
+    fn planned(&mut self, to_run: usize, total: usize);
+    fn started(&mut self, step: &Step, reason: &Reason, started: usize, to_run: usize);
+    fn finished(&mut self, step: &Step, result: &StepResult);
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub jobs: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub ran: usize,
+    pub total: usize,
+    pub failed: Vec<String>,
+}
+
+/// The key a step is remembered by in the db: its first output.
+pub fn step_key(step: &PlanStep) -> String {
+    step.outputs[0].display().to_string()
+}
+
+pub fn command_hash(step: &PlanStep) -> u64 {
+    let mut text = format!("{:?}\0{}\0", step.kind, step.cwd.display());
+    for w in &step.argv {
+        text.push_str(w);
+        text.push('\0');
+    }
+    if let Some(img) = &step.image {
+        text.push_str(&format!("{img:?}"));
+    }
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// Identity of the programs steps run: resolved path, size and mtime of each (cached per name).
+#[derive(Default)]
+pub struct ToolIds {
+    cache: HashMap<String, u64>,
+}
+
+impl ToolIds {
+    pub fn of(&mut self, step: &PlanStep) -> u64 {
+        if step.kind == StepKind::Image {
+            return xxhash_rust::xxh3::xxh3_64(concat!("pbuild-image-", env!("CARGO_PKG_VERSION")).as_bytes());
+        }
+        let mut h = 0u64;
+        for w in step.argv.iter().take(2) {
+            if w.starts_with('-') {
+                break;
+            }
+            h ^= self.tool(w);
+        }
+        h
+    }
+
+    fn tool(&mut self, name: &str) -> u64 {
+        if let Some(&h) = self.cache.get(name) {
+            return h;
+        }
+        let h = match which(name) {
+            Some(p) => {
+                let s = Stamp::of(&p);
+                xxhash_rust::xxh3::xxh3_64(format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size).as_bytes())
+            }
+            None => xxhash_rust::xxh3::xxh3_64(name.as_bytes()),
+        };
+        self.cache.insert(name.to_string(), h);
+        h
+    }
+}
+
+/// Find a program on PATH (or return it as is when it contains a slash and exists).
+pub fn which(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return p.is_file().then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// For every step, why it must run (or `None` if it is up to date). Steps are in dependency order.
+pub fn decide(graph: &Graph, db: &Db, tools: &mut ToolIds) -> Vec<Option<Reason>> {
+    let mut stamps: HashMap<PathBuf, Stamp> = HashMap::new();
+    let mut stat = |p: &Path| *stamps.entry(p.to_path_buf()).or_insert_with(|| Stamp::of(p));
+    let mut reasons: Vec<Option<Reason>> = Vec::with_capacity(graph.steps.len());
+    for step in &graph.steps {
+        let own = own_reason(graph, step, db, tools, &mut stat);
+        let reason = own.or_else(|| {
+            step.deps
+                .iter()
+                .find(|d| reasons[d.0 as usize].is_some())
+                .map(|d| Reason::DependencyRebuilt(graph.step(*d).plan.label.clone()))
+        });
+        reasons.push(reason);
+    }
+    reasons
+}
+
+fn own_reason(graph: &Graph, step: &Step, db: &Db, tools: &mut ToolIds, stat: &mut impl FnMut(&Path) -> Stamp) -> Option<Reason> {
+    let Some(rec) = db.get(&step_key(&step.plan)) else {
+        return Some(Reason::New);
+    };
+    if rec.command_hash != command_hash(&step.plan) {
+        return Some(Reason::CommandChanged);
+    }
+    if rec.tool_hash != tools.of(&step.plan) {
+        return Some(Reason::ToolchainChanged);
+    }
+    for &o in &step.outputs {
+        let path = graph.path(o);
+        let now = stat(path);
+        match rec.outputs.iter().find(|(p, _)| p == path) {
+            _ if !now.exists() => return Some(Reason::OutputMissing(path.to_path_buf())),
+            Some((_, then)) if *then == now => {}
+            _ => return Some(Reason::OutputModified(path.to_path_buf())),
+        }
+    }
+    for &i in &step.inputs {
+        let path = graph.path(i);
+        if !rec.inputs.iter().any(|(p, _)| p == path) {
+            return Some(Reason::InputChanged(path.to_path_buf()));
+        }
+    }
+    for (path, then) in &rec.inputs {
+        let now = stat(path);
+        if !now.exists() {
+            return Some(Reason::InputMissing(path.clone()));
+        }
+        if then.mtime_ns == UNKNOWN || *then != now {
+            return Some(Reason::InputChanged(path.clone()));
+        }
+    }
+    None
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Run what `decide` says is dirty, at most `opts.jobs` at once, recording each finished step in `db`.
+/// On the first failure no new step starts; running ones finish.
+pub fn run(
+    graph: &Graph,
+    db: &mut Db,
+    tools: &mut ToolIds,
+    runner: &dyn Runner,
+    opts: &Options,
+    reporter: &mut dyn Reporter,
+) -> Result<Outcome> {
+    let reasons = decide(graph, db, tools);
+    let n = graph.steps.len();
+    let to_run = reasons.iter().filter(|r| r.is_some()).count();
+    reporter.planned(to_run, n);
+    let mut outcome = Outcome {
+        total: n,
+        ..Outcome::default()
+    };
+    if to_run == 0 {
+        return Ok(outcome);
+    }
+    let mut waiting: Vec<usize> = vec![0; n];
+    let mut dependents: Vec<Vec<StepId>> = vec![Vec::new(); n];
+    let mut ready: BTreeSet<u32> = BTreeSet::new();
+    for (i, step) in graph.steps.iter().enumerate() {
+        if reasons[i].is_none() {
+            continue;
+        }
+        for d in &step.deps {
+            if reasons[d.0 as usize].is_some() {
+                waiting[i] += 1;
+                dependents[d.0 as usize].push(StepId(i as u32));
+            }
+        }
+        if waiting[i] == 0 {
+            ready.insert(i as u32);
+        }
+    }
+    let jobs = opts.jobs.max(1);
+    let mut started = 0usize;
+    let mut running = 0usize;
+    let mut input_stamps: HashMap<u32, (i64, Vec<(PathBuf, Stamp)>)> = HashMap::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = mpsc::channel::<(u32, StepResult)>();
+        loop {
+            while outcome.failed.is_empty() && running < jobs {
+                let Some(i) = ready.pop_first() else { break };
+                let step = &graph.steps[i as usize];
+                started += 1;
+                reporter.started(step, reasons[i as usize].as_ref().expect("dirty"), started, to_run);
+                let start = now_ns();
+                let stamps = known_inputs(graph, step, db)
+                    .into_iter()
+                    .map(|p| {
+                        let s = Stamp::of(&p);
+                        (p, s)
+                    })
+                    .collect();
+                input_stamps.insert(i, (start, stamps));
+                let tx = tx.clone();
+                let plan = &step.plan;
+                scope.spawn(move || {
+                    let result = runner.run(plan);
+                    let _ = tx.send((i, result));
+                });
+                running += 1;
+            }
+            if running == 0 {
+                break;
+            }
+            let (i, result) = rx.recv().map_err(|e| Error::Other(format!("scheduler: {e}")))?;
+            running -= 1;
+            outcome.ran += 1;
+            let step = &graph.steps[i as usize];
+            reporter.finished(step, &result);
+            let (start, stamps) = input_stamps.remove(&i).unwrap_or_default();
+            if !result.ok {
+                outcome.failed.push(step.plan.label.clone());
+                db.remove(&step_key(&step.plan));
+                continue;
+            }
+            let record = record_for(graph, step, tools, start, stamps);
+            db.put(&step_key(&step.plan), record)?;
+            for d in &dependents[i as usize] {
+                let w = &mut waiting[d.0 as usize];
+                *w -= 1;
+                if *w == 0 {
+                    ready.insert(d.0);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    db.compact_if_worthwhile()?;
+    Ok(outcome)
+}
+
+/// Inputs known before the step runs: the plan's and those the last depfile named.
+fn known_inputs(graph: &Graph, step: &Step, db: &Db) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = step.inputs.iter().map(|&i| graph.path(i).to_path_buf()).collect();
+    if let Some(rec) = db.get(&step_key(&step.plan)) {
+        for (p, _) in &rec.inputs {
+            if !v.contains(p) {
+                v.push(p.clone());
+            }
+        }
+    }
+    v
+}
+
+fn record_for(graph: &Graph, step: &Step, tools: &mut ToolIds, start: i64, mut inputs: Vec<(PathBuf, Stamp)>) -> Record {
+    let explicit: Vec<PathBuf> = step.inputs.iter().map(|&i| graph.path(i).to_path_buf()).collect();
+    inputs.retain(|(p, _)| explicit.contains(p));
+    let discovered = step
+        .plan
+        .depfile
+        .as_ref()
+        .and_then(|d| std::fs::read_to_string(d).ok())
+        .and_then(|text| crate::depfile::parse(&text, &step.plan.cwd));
+    match discovered {
+        Some(deps) => {
+            for d in deps {
+                if inputs.iter().any(|(p, _)| *p == d) {
+                    continue;
+                }
+                let mut s = Stamp::of(&d);
+                if s.mtime_ns > start || s.mtime_ns == MISSING {
+                    s.mtime_ns = UNKNOWN;
+                }
+                inputs.push((d, s));
+            }
+        }
+        None if step.plan.depfile.is_some() => {
+            // No usable depfile: remember that the headers are unknown, so the step runs next time.
+            inputs.push((step.plan.depfile.clone().expect("depfile"), Stamp { mtime_ns: UNKNOWN, size: 0 }));
+        }
+        None => {}
+    }
+    let outputs = step.outputs.iter().map(|&o| {
+        let p = graph.path(o).to_path_buf();
+        let s = Stamp::of(&p);
+        (p, s)
+    });
+    Record {
+        command_hash: command_hash(&step.plan),
+        tool_hash: tools.of(&step.plan),
+        inputs,
+        outputs: outputs.collect(),
+    }
+}
