@@ -50,8 +50,20 @@ pub fn missing_compiler(name: &str) -> Error {
 
 /// Environment variables Device OS's makefiles read; part of the fingerprint.
 const MAKE_ENV: &[&str] = &[
-    "GCC_ARM_PATH", "GCC_PREFIX", "DEBUG_BUILD", "USE_SWD", "USE_SWD_JTAG", "COMPILE_LTO", "MODULAR",
-    "EXTRA_CFLAGS", "APPLIBS", "USER_MAKEFILE", "PRODUCT_ID", "TARGET_DIR", "TARGET_FILE", "PARTICLE_DEVELOP",
+    "GCC_ARM_PATH",
+    "GCC_PREFIX",
+    "DEBUG_BUILD",
+    "USE_SWD",
+    "USE_SWD_JTAG",
+    "COMPILE_LTO",
+    "MODULAR",
+    "EXTRA_CFLAGS",
+    "APPLIBS",
+    "USER_MAKEFILE",
+    "PRODUCT_ID",
+    "TARGET_DIR",
+    "TARGET_FILE",
+    "PARTICLE_DEVELOP",
 ];
 
 fn stamp_hash(h: &mut xxhash_rust::xxh3::Xxh3, path: &Path) {
@@ -91,7 +103,12 @@ fn layout(s: &Settings, gcc: &Path) -> Result<Layout> {
         h.update(name.as_bytes());
         h.update(std::env::var(name).unwrap_or_default().as_bytes());
     }
-    let key = format!("{}-{}-{:016x}", platform.name, s.tree.version_string, h.digest());
+    let key = format!(
+        "{}-{}-{:016x}",
+        platform.name,
+        s.tree.version_string,
+        h.digest()
+    );
     let state = s.state_dir();
     Ok(Layout {
         make_dir: s.tree.root.join(s.target.name()),
@@ -102,7 +119,13 @@ fn layout(s: &Settings, gcc: &Path) -> Result<Layout> {
     })
 }
 
-fn fingerprint(s: &Settings, l: &Layout, gcc: &Path, make: Option<&Path>, exts: &[String]) -> String {
+fn fingerprint(
+    s: &Settings,
+    l: &Layout,
+    gcc: &Path,
+    make: Option<&Path>,
+    exts: &[String],
+) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&PLAN_VERSION.to_le_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
@@ -186,7 +209,8 @@ fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str) -> Result<Plan> {
             output: text,
         });
     }
-    let (steps, app_compiles_at, app) = app::templatize(parsed.steps, ctx.app_dir.as_deref(), &s.tree.root);
+    let (steps, app_compiles_at, app) =
+        app::templatize(parsed.steps, ctx.app_dir.as_deref(), &s.tree.root);
     Ok(Plan {
         version: PLAN_VERSION,
         fingerprint: fp.to_string(),
@@ -211,7 +235,10 @@ pub fn lock_state(state_dir: &Path, say: &mut dyn FnMut(&str)) -> Result<std::fs
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            say(&format!("waiting for another pbuild using {} to finish…", state_dir.display()));
+            say(&format!(
+                "waiting for another pbuild using {} to finish…",
+                state_dir.display()
+            ));
             file.lock().map_err(|e| Error::io(&path, e))?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
@@ -345,7 +372,10 @@ pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
     remove(s.target_dir.join(&platform.name))?;
     let build = s.state_dir().join("build");
     for dir in list_dirs(&build) {
-        if dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{}-", platform.name))) {
+        if dir.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .starts_with(&format!("{}-", platform.name))
+        }) {
             remove(dir)?;
         }
     }
@@ -353,7 +383,10 @@ pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
     let marker = format!("platform-{}", platform.id);
     for lib in list_dirs(&tree_target) {
         for dir in list_dirs(&lib) {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if name == marker || name.starts_with(&format!("{marker}-")) {
                 remove(dir)?;
             }
@@ -364,7 +397,12 @@ pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
 
 fn list_dirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v

@@ -93,14 +93,22 @@ fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
         );
     }
     if !o.failed.is_empty() {
-        return Err(Error::BuildFailed { failed: o.failed.len() });
+        return Err(Error::BuildFailed {
+            failed: o.failed.len(),
+        });
     }
     if !json && !g.quiet {
         let what = format!("{platform} {}", s.target.name());
         if o.ran == 0 {
-            eprintln!("Up to date ({what}): 0 of {} steps needed to run ({elapsed:.2}s)", o.total);
+            eprintln!(
+                "Up to date ({what}): 0 of {} steps needed to run ({elapsed:.2}s)",
+                o.total
+            );
         } else {
-            eprintln!("Finished {what} in {elapsed:.2}s: {} of {} steps ran", o.ran, o.total);
+            eprintln!(
+                "Finished {what} in {elapsed:.2}s: {} of {} steps ran",
+                o.ran, o.total
+            );
         }
         for a in &out.artifacts {
             let size = std::fs::metadata(&a.bin).map(|m| m.len()).unwrap_or(0);
@@ -113,7 +121,10 @@ fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
 fn clean_cmd(cli: &Cli, args: &CleanArgs, s: &Settings) -> Result<()> {
     let removed = build::clean(s, args.all)?;
     if cli.global.message_format == MessageFormat::Json {
-        println!("{}", json!({"reason": "clean-finished", "removed": removed}));
+        println!(
+            "{}",
+            json!({"reason": "clean-finished", "removed": removed})
+        );
     } else if !cli.global.quiet {
         if removed.is_empty() {
             eprintln!("Nothing to clean");

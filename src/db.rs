@@ -139,15 +139,18 @@ impl Db {
     fn read_records(&mut self, bytes: &[u8]) -> (usize, usize) {
         let mut pos = HEADER_LEN;
         let mut count = 0;
-        loop {
-            let Some(head) = bytes.get(pos..pos + 12) else { break };
+        while let Some(head) = bytes.get(pos..pos + 12) {
             let len = u32::from_le_bytes(head[..4].try_into().expect("4")) as usize;
             let sum = u64::from_le_bytes(head[4..12].try_into().expect("8"));
-            let Some(payload) = bytes.get(pos + 12..pos + 12 + len) else { break };
+            let Some(payload) = bytes.get(pos + 12..pos + 12 + len) else {
+                break;
+            };
             if xxhash_rust::xxh3::xxh3_64(payload) != sum {
                 break;
             }
-            let Some((key, rec)) = decode(payload) else { break };
+            let Some((key, rec)) = decode(payload) else {
+                break;
+            };
             self.records.insert(key, rec);
             pos += 12 + len;
             count += 1;
@@ -277,7 +280,10 @@ impl Reader<'_> {
 }
 
 fn decode(payload: &[u8]) -> Option<(String, Record)> {
-    let mut r = Reader { bytes: payload, pos: 0 };
+    let mut r = Reader {
+        bytes: payload,
+        pos: 0,
+    };
     let key = r.str()?;
     let command_hash = r.u64()?;
     let tool_hash = r.u64()?;
@@ -302,8 +308,20 @@ mod tests {
         Record {
             command_hash: n,
             tool_hash: 7,
-            inputs: vec![("/src/a.c".into(), Stamp { mtime_ns: 5, size: 10 })],
-            outputs: vec![("/b/a.o".into(), Stamp { mtime_ns: 6, size: 11 })],
+            inputs: vec![(
+                "/src/a.c".into(),
+                Stamp {
+                    mtime_ns: 5,
+                    size: 10,
+                },
+            )],
+            outputs: vec![(
+                "/b/a.o".into(),
+                Stamp {
+                    mtime_ns: 6,
+                    size: 11,
+                },
+            )],
         }
     }
 
@@ -338,9 +356,16 @@ mod tests {
             let db = Db::open(&path).unwrap();
             let whole = (cut - HEADER_LEN) / record_len;
             assert_eq!(db.len(), whole, "cut at {cut}");
-            assert_eq!(db.recovered.is_some(), (cut - HEADER_LEN) % record_len != 0, "cut at {cut}");
+            assert_eq!(
+                db.recovered.is_some(),
+                !(cut - HEADER_LEN).is_multiple_of(record_len),
+                "cut at {cut}"
+            );
             drop(db);
-            assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, HEADER_LEN + whole * record_len);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().len() as usize,
+                HEADER_LEN + whole * record_len
+            );
         }
     }
 

@@ -46,7 +46,12 @@ pub fn parse(text: &str, cwd: &Path) -> Option<Vec<PathBuf>> {
         }
     }
     flush(&mut cur, &mut words, seen_colon);
-    seen_colon.then(|| words.iter().map(|w| crate::paths::resolve(cwd, w)).collect())
+    seen_colon.then(|| {
+        words
+            .iter()
+            .map(|w| crate::paths::resolve(cwd, w))
+            .collect()
+    })
 }
 
 fn flush(cur: &mut String, words: &mut Vec<String>, after_colon: bool) {
@@ -85,6 +90,9 @@ mod tests {
 
     #[test]
     fn dollar_escape() {
-        assert_eq!(parse("a.o: b$$c.h\n", Path::new("/x")).unwrap(), vec![PathBuf::from("/x/b$c.h")]);
+        assert_eq!(
+            parse("a.o: b$$c.h\n", Path::new("/x")).unwrap(),
+            vec![PathBuf::from("/x/b$c.h")]
+        );
     }
 }

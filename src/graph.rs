@@ -83,7 +83,10 @@ impl Graph {
                 }
                 g.producer[o.0 as usize] = Some(id);
             }
-            let mut deps: Vec<StepId> = inputs.iter().filter_map(|i| g.producer[i.0 as usize]).collect();
+            let mut deps: Vec<StepId> = inputs
+                .iter()
+                .filter_map(|i| g.producer[i.0 as usize])
+                .collect();
             deps.sort();
             deps.dedup();
             g.steps.push(Step {
@@ -97,12 +100,20 @@ impl Graph {
     }
 }
 
-fn add_app_compiles(plan: &Plan, sources: &[PathBuf], steps: &mut Vec<PlanStep>, objects: &mut Vec<String>) -> Result<()> {
+fn add_app_compiles(
+    plan: &Plan,
+    sources: &[PathBuf],
+    steps: &mut Vec<PlanStep>,
+    objects: &mut Vec<String>,
+) -> Result<()> {
     let AppMode::Templated(t) = &plan.app else {
         return Ok(());
     };
     for src in sources {
-        let ext = src.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = src
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let Some(template) = t.compiles.iter().find(|c| c.ext == ext) else {
             return Err(Error::Other(format!(
                 "no compile rule for .{ext} files imported from the makefiles ({}); this is a pbuild bug",

@@ -63,7 +63,12 @@ impl Reporter for Progress {
         }
         if self.verbose && !step.plan.argv.is_empty() {
             self.clear_status(&mut err);
-            let _ = writeln!(err, "  (cd {} && {})", step.plan.cwd.display(), crate::plan::shell::join(&step.plan.argv));
+            let _ = writeln!(
+                err,
+                "  (cd {} && {})",
+                step.plan.cwd.display(),
+                crate::plan::shell::join(&step.plan.argv)
+            );
         }
         if self.quiet {
             return;
@@ -89,7 +94,12 @@ impl Reporter for Progress {
         if !result.ok {
             let _ = writeln!(err, "FAILED: {}", step.plan.label);
             if !step.plan.argv.is_empty() {
-                let _ = writeln!(err, "  (cd {} && {})", step.plan.cwd.display(), crate::plan::shell::join(&step.plan.argv));
+                let _ = writeln!(
+                    err,
+                    "  (cd {} && {})",
+                    step.plan.cwd.display(),
+                    crate::plan::shell::join(&step.plan.argv)
+                );
             }
         }
         let _ = write!(err, "{}", result.output);
@@ -100,5 +110,8 @@ impl Reporter for Progress {
 }
 
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
 }

@@ -32,10 +32,10 @@ fn fail(msg: impl Into<String>) -> Result<String, String> {
 
 fn run_command(step: &PlanStep) -> Result<String, String> {
     for out in &step.outputs {
-        if let Some(dir) = out.parent() {
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                return fail(format!("pbuild: cannot create {}: {e}", dir.display()));
-            }
+        if let Some(dir) = out.parent()
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            return fail(format!("pbuild: cannot create {}: {e}", dir.display()));
         }
     }
     let primary = &step.outputs[0];
@@ -46,7 +46,13 @@ fn run_command(step: &PlanStep) -> Result<String, String> {
     let argv: Vec<&str> = step
         .argv
         .iter()
-        .map(|w| if *w == primary_word { tmp_word.as_str() } else { w.as_str() })
+        .map(|w| {
+            if *w == primary_word {
+                tmp_word.as_str()
+            } else {
+                w.as_str()
+            }
+        })
         .collect();
     let Some((program, args)) = argv.split_first() else {
         return fail("pbuild: empty command");
@@ -74,7 +80,10 @@ fn run_command(step: &PlanStep) -> Result<String, String> {
     }
     if let Err(e) = std::fs::rename(&tmp, primary) {
         let _ = std::fs::remove_file(&tmp);
-        return fail(format!("{text}pbuild: `{program}` did not write {}: {e}", primary.display()));
+        return fail(format!(
+            "{text}pbuild: `{program}` did not write {}: {e}",
+            primary.display()
+        ));
     }
     Ok(text)
 }
@@ -103,10 +112,13 @@ fn describe_failure(program: &str, status: &std::process::ExitStatus) -> String 
 
 /// The native replacement for Device OS's `%.bin` and `%.dfu` recipes, plus a copy of the ELF.
 fn make_image(spec: &ImageSpec) -> Result<String, String> {
-    let elf = std::fs::read(&spec.elf).map_err(|e| format!("pbuild: cannot read {}: {e}", spec.elf.display()))?;
-    let bin = crate::image::make_module_image(&elf).map_err(|e| format!("pbuild: {}: {e}", spec.elf.display()))?;
+    let elf = std::fs::read(&spec.elf)
+        .map_err(|e| format!("pbuild: cannot read {}: {e}", spec.elf.display()))?;
+    let bin = crate::image::make_module_image(&elf)
+        .map_err(|e| format!("pbuild: {}: {e}", spec.elf.display()))?;
     let dfu = crate::image::dfu::add_dfu_suffix(&bin, spec.vid, spec.pid);
-    let write = |path: &Path, bytes: &[u8]| write_atomic(path, bytes).map_err(|e| format!("pbuild: {e}"));
+    let write =
+        |path: &Path, bytes: &[u8]| write_atomic(path, bytes).map_err(|e| format!("pbuild: {e}"));
     write(&spec.elf_copy, &elf)?;
     write(&spec.dfu, &dfu)?;
     write(&spec.bin, &bin)?;

@@ -57,7 +57,9 @@ impl Tree {
 
     /// A directory is a tree root if it has the Device OS layout.
     pub fn looks_like_root(dir: &Path) -> bool {
-        dir.join("build/version.mk").is_file() && dir.join("modules").is_dir() && dir.join("main").is_dir()
+        dir.join("build/version.mk").is_file()
+            && dir.join("modules").is_dir()
+            && dir.join("main").is_dir()
     }
 
     /// The tree that contains `dir` (an app inside `user/applications/`, or any directory below the root).
@@ -76,10 +78,13 @@ impl Tree {
             .into_iter()
             .filter_entry(|e| {
                 let name = e.file_name().to_string_lossy();
-                !(e.file_type().is_dir() && (PRUNED.contains(&name.as_ref()) || e.path() == build_target))
+                !(e.file_type().is_dir()
+                    && (PRUNED.contains(&name.as_ref()) || e.path() == build_target))
             })
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file() && is_makefile(e.file_name().to_string_lossy().as_ref()))
+            .filter(|e| {
+                e.file_type().is_file() && is_makefile(e.file_name().to_string_lossy().as_ref())
+            })
             .map(|e| e.into_path())
             .collect();
         found.sort();

@@ -33,7 +33,9 @@ impl std::fmt::Display for Reason {
             Reason::InputChanged(p) => write!(f, "input changed: {}", p.display()),
             Reason::InputMissing(p) => write!(f, "input missing: {}", p.display()),
             Reason::OutputMissing(p) => write!(f, "output missing: {}", p.display()),
-            Reason::OutputModified(p) => write!(f, "output modified outside pbuild: {}", p.display()),
+            Reason::OutputModified(p) => {
+                write!(f, "output modified outside pbuild: {}", p.display())
+            }
             Reason::DependencyRebuilt(label) => write!(f, "input rebuilt by `{label}`"),
         }
     }
@@ -96,7 +98,9 @@ pub struct ToolIds {
 impl ToolIds {
     pub fn of(&mut self, step: &PlanStep) -> u64 {
         if step.kind == StepKind::Image {
-            return xxhash_rust::xxh3::xxh3_64(concat!("pbuild-image-", env!("CARGO_PKG_VERSION")).as_bytes());
+            return xxhash_rust::xxh3::xxh3_64(
+                concat!("pbuild-image-", env!("CARGO_PKG_VERSION")).as_bytes(),
+            );
         }
         let mut h = 0u64;
         for w in step.argv.iter().take(2) {
@@ -115,7 +119,9 @@ impl ToolIds {
         let h = match which(name) {
             Some(p) => {
                 let s = Stamp::of(&p);
-                xxhash_rust::xxh3::xxh3_64(format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size).as_bytes())
+                xxhash_rust::xxh3::xxh3_64(
+                    format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size).as_bytes(),
+                )
             }
             None => xxhash_rust::xxh3::xxh3_64(name.as_bytes()),
         };
@@ -139,7 +145,11 @@ pub fn which(name: &str) -> Option<PathBuf> {
 /// For every step, why it must run (or `None` if it is up to date). Steps are in dependency order.
 pub fn decide(graph: &Graph, db: &Db, tools: &mut ToolIds) -> Vec<Option<Reason>> {
     let mut stamps: HashMap<PathBuf, Stamp> = HashMap::new();
-    let mut stat = |p: &Path| *stamps.entry(p.to_path_buf()).or_insert_with(|| Stamp::of(p));
+    let mut stat = |p: &Path| {
+        *stamps
+            .entry(p.to_path_buf())
+            .or_insert_with(|| Stamp::of(p))
+    };
     let mut reasons: Vec<Option<Reason>> = Vec::with_capacity(graph.steps.len());
     for step in &graph.steps {
         let own = own_reason(graph, step, db, tools, &mut stat);
@@ -154,7 +164,13 @@ pub fn decide(graph: &Graph, db: &Db, tools: &mut ToolIds) -> Vec<Option<Reason>
     reasons
 }
 
-fn own_reason(graph: &Graph, step: &Step, db: &Db, tools: &mut ToolIds, stat: &mut impl FnMut(&Path) -> Stamp) -> Option<Reason> {
+fn own_reason(
+    graph: &Graph,
+    step: &Step,
+    db: &Db,
+    tools: &mut ToolIds,
+    stat: &mut impl FnMut(&Path) -> Stamp,
+) -> Option<Reason> {
     let Some(rec) = db.get(&step_key(&step.plan)) else {
         return Some(Reason::New);
     };
@@ -246,7 +262,12 @@ pub fn run(
                 let Some(i) = ready.pop_first() else { break };
                 let step = &graph.steps[i as usize];
                 started += 1;
-                reporter.started(step, reasons[i as usize].as_ref().expect("dirty"), started, to_run);
+                reporter.started(
+                    step,
+                    reasons[i as usize].as_ref().expect("dirty"),
+                    started,
+                    to_run,
+                );
                 let start = now_ns();
                 let stamps = known_inputs(graph, step, db)
                     .into_iter()
@@ -267,7 +288,9 @@ pub fn run(
             if running == 0 {
                 break;
             }
-            let (i, result) = rx.recv().map_err(|e| Error::Other(format!("scheduler: {e}")))?;
+            let (i, result) = rx
+                .recv()
+                .map_err(|e| Error::Other(format!("scheduler: {e}")))?;
             running -= 1;
             outcome.ran += 1;
             let step = &graph.steps[i as usize];
@@ -296,7 +319,11 @@ pub fn run(
 
 /// Inputs known before the step runs: the plan's and those the last depfile named.
 fn known_inputs(graph: &Graph, step: &Step, db: &Db) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = step.inputs.iter().map(|&i| graph.path(i).to_path_buf()).collect();
+    let mut v: Vec<PathBuf> = step
+        .inputs
+        .iter()
+        .map(|&i| graph.path(i).to_path_buf())
+        .collect();
     if let Some(rec) = db.get(&step_key(&step.plan)) {
         for (p, _) in &rec.inputs {
             if !v.contains(p) {
@@ -307,8 +334,18 @@ fn known_inputs(graph: &Graph, step: &Step, db: &Db) -> Vec<PathBuf> {
     v
 }
 
-fn record_for(graph: &Graph, step: &Step, tools: &mut ToolIds, start: i64, mut inputs: Vec<(PathBuf, Stamp)>) -> Record {
-    let explicit: Vec<PathBuf> = step.inputs.iter().map(|&i| graph.path(i).to_path_buf()).collect();
+fn record_for(
+    graph: &Graph,
+    step: &Step,
+    tools: &mut ToolIds,
+    start: i64,
+    mut inputs: Vec<(PathBuf, Stamp)>,
+) -> Record {
+    let explicit: Vec<PathBuf> = step
+        .inputs
+        .iter()
+        .map(|&i| graph.path(i).to_path_buf())
+        .collect();
     inputs.retain(|(p, _)| explicit.contains(p));
     let discovered = step
         .plan
@@ -331,7 +368,13 @@ fn record_for(graph: &Graph, step: &Step, tools: &mut ToolIds, start: i64, mut i
         }
         None if step.plan.depfile.is_some() => {
             // No usable depfile: remember that the headers are unknown, so the step runs next time.
-            inputs.push((step.plan.depfile.clone().expect("depfile"), Stamp { mtime_ns: UNKNOWN, size: 0 }));
+            inputs.push((
+                step.plan.depfile.clone().expect("depfile"),
+                Stamp {
+                    mtime_ns: UNKNOWN,
+                    size: 0,
+                },
+            ));
         }
         None => {}
     }

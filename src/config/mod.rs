@@ -80,13 +80,18 @@ impl Settings {
             Some(p) => Some(ProjectFile::load(&p)?),
             None => None,
         };
-        let warnings = project.as_ref().map(|p| p.warnings.clone()).unwrap_or_default();
+        let warnings = project
+            .as_ref()
+            .map(|p| p.warnings.clone())
+            .unwrap_or_default();
         let table = match project.as_ref().map(|p| p.dir().join("toolchains.toml")) {
             Some(path) if path.is_file() => {
                 let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
                 Table::parse(&text).map_err(|e| Error::Config {
                     location: match e.span() {
-                        Some(s) => format!("{}:{}", path.display(), project::line_col(&text, s.start)),
+                        Some(s) => {
+                            format!("{}:{}", path.display(), project::line_col(&text, s.start))
+                        }
                         None => path.display().to_string(),
                     },
                     message: e.message().trim().to_string(),
@@ -97,24 +102,29 @@ impl Settings {
         };
 
         let platform = {
-            let given = match (&o.platform, project.as_ref().and_then(|p| p.platform.clone())) {
+            let given = match (
+                &o.platform,
+                project.as_ref().and_then(|p| p.platform.clone()),
+            ) {
                 (Some(p), _) => Some((p.clone(), "--platform".to_string())),
                 (None, Some(l)) => Some((l.value, l.location)),
                 (None, None) => None,
             };
             match given {
                 None => None,
-                Some((name, origin)) => Some(
-                    table
-                        .find(&name)
-                        .cloned()
-                        .ok_or_else(|| Error::UnknownPlatform {
-                            suggestion: table.nearest(&name).map(String::from),
-                            known: table.names(),
-                            name,
-                            origin,
-                        })?,
-                ),
+                Some((name, origin)) => {
+                    Some(
+                        table
+                            .find(&name)
+                            .cloned()
+                            .ok_or_else(|| Error::UnknownPlatform {
+                                suggestion: table.nearest(&name).map(String::from),
+                                known: table.names(),
+                                name,
+                                origin,
+                            })?,
+                    )
+                }
             }
         };
 
@@ -123,7 +133,10 @@ impl Settings {
         let (app_name, appdir) = match (&o.app, &o.appdir) {
             (Some(a), _) => (Some(a.clone()), None),
             (None, Some(d)) => (None, Some(crate::paths::absolute(d))),
-            (None, None) => match (from_file.and_then(|p| p.app.clone()), from_file.and_then(|p| p.appdir.clone())) {
+            (None, None) => match (
+                from_file.and_then(|p| p.app.clone()),
+                from_file.and_then(|p| p.appdir.clone()),
+            ) {
                 (Some(a), _) => (Some(a.value), None),
                 (None, Some(d)) => (None, Some(crate::paths::absolute(&d.value))),
                 (None, None) => (None, None),
@@ -134,7 +147,11 @@ impl Settings {
         let tree_root = o
             .tree
             .clone()
-            .or_else(|| std::env::var_os("DEVICE_OS_PATH").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| {
+                std::env::var_os("DEVICE_OS_PATH")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .or_else(|| from_file.and_then(|p| p.tree.as_ref().map(|t| t.value.clone())))
             .or_else(|| {
                 let found = appdir.as_deref().and_then(Tree::find_above);
@@ -156,15 +173,29 @@ impl Settings {
                 if !dir.is_dir() {
                     return Err(Error::NoApp { name, looked: dir });
                 }
-                Some(App { name, dir, by_name: true })
+                Some(App {
+                    name,
+                    dir,
+                    by_name: true,
+                })
             }
             (None, Some(dir)) => {
                 if !dir.is_dir() {
-                    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name = dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     return Err(Error::NoApp { name, looked: dir });
                 }
-                let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into());
-                Some(App { name, dir, by_name: false })
+                let name = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "app".into());
+                Some(App {
+                    name,
+                    dir,
+                    by_name: false,
+                })
             }
             (None, None) => None,
         };
@@ -174,24 +205,39 @@ impl Settings {
             (None, Some(l)) => Target::parse(&l.value).ok_or_else(|| Error::Config {
                 location: l.location,
                 message: format!("unknown target `{}`", l.value),
-                hint: Some("target is \"main\" (the user part) or \"modules\" (system parts + user part)".into()),
+                hint: Some(
+                    "target is \"main\" (the user part) or \"modules\" (system parts + user part)"
+                        .into(),
+                ),
             })?,
             (None, None) => Target::Main,
         };
 
         let jobs = o
             .jobs
-            .or_else(|| from_file.and_then(|p| p.jobs.as_ref()).map(|j| j.value as usize))
+            .or_else(|| {
+                from_file
+                    .and_then(|p| p.jobs.as_ref())
+                    .map(|j| j.value as usize)
+            })
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1);
 
         let target_dir = o
             .target_dir
             .clone()
-            .or_else(|| std::env::var_os("PBUILD_TARGET_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| {
+                std::env::var_os("PBUILD_TARGET_DIR")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .map(|d| crate::paths::absolute(&d))
             .or_else(|| from_file.map(|p| p.dir().join("target")))
-            .or_else(|| app.as_ref().filter(|a| !a.by_name).map(|a| a.dir.join("target")))
+            .or_else(|| {
+                app.as_ref()
+                    .filter(|a| !a.by_name)
+                    .map(|a| a.dir.join("target"))
+            })
             .unwrap_or_else(|| tree.root.join("build/pbuild"));
 
         Ok(Settings {

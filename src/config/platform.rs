@@ -74,7 +74,8 @@ impl Table {
             return self.platforms.iter().find(|p| p.id == id);
         }
         self.platforms.iter().find(|p| {
-            p.name.eq_ignore_ascii_case(key) || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
+            p.name.eq_ignore_ascii_case(key)
+                || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(key))
         })
     }
 

@@ -113,7 +113,10 @@ impl ProjectFile {
                     .unwrap_or_else(|| shown.clone());
                 match crate::config::platform::nearest(key, KEYS.iter().copied()) {
                     Some(near) => format!("{pos}: unknown key `{key}` (did you mean `{near}`?)"),
-                    None => format!("{pos}: unknown key `{key}` (known keys: {})", KEYS.join(", ")),
+                    None => format!(
+                        "{pos}: unknown key `{key}` (known keys: {})",
+                        KEYS.join(", ")
+                    ),
                 }
             })
             .collect();
@@ -145,10 +148,10 @@ fn key_position(text: &str, key: &str) -> Option<String> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return Some(line_col(text, offset + line.len() - trimmed.len()));
-            }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(line_col(text, offset + line.len() - trimmed.len()));
         }
         offset += line.len();
     }
@@ -175,7 +178,10 @@ mod tests {
 
     #[test]
     fn platform_may_be_an_id() {
-        assert_eq!(parse("platform = 10").unwrap().platform.unwrap().value, "10");
+        assert_eq!(
+            parse("platform = 10").unwrap().platform.unwrap().value,
+            "10"
+        );
     }
 
     #[test]
@@ -188,7 +194,9 @@ mod tests {
 
     #[test]
     fn syntax_error_points_at_line() {
-        let err = parse("platform = \"p1\nother = 1\n").unwrap_err().to_string();
+        let err = parse("platform = \"p1\nother = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/p/project.toml:1:"), "{err}");
     }
 

@@ -105,7 +105,10 @@ fn wildcard_order(a: &Path, b: &Path) -> Ordering {
             return match (a_file, b_file) {
                 (true, false) => Ordering::Less,
                 (false, true) => Ordering::Greater,
-                _ => a[k].as_os_str().as_encoded_bytes().cmp(b[k].as_os_str().as_encoded_bytes()),
+                _ => a[k]
+                    .as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b[k].as_os_str().as_encoded_bytes()),
             };
         }
     }
@@ -113,18 +116,26 @@ fn wildcard_order(a: &Path, b: &Path) -> Ordering {
 }
 
 fn ext_of(p: &Path) -> String {
-    p.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default()
+    p.extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Order app sources as make lists them: by extension group (`ext_order`), then wildcard order.
 pub fn order_sources(dir: &Path, sources: &mut [PathBuf], ext_order: &[String]) {
     let group = |p: &Path| {
         let e = ext_of(p);
-        ext_order.iter().position(|x| *x == e).unwrap_or(ext_order.len())
+        ext_order
+            .iter()
+            .position(|x| *x == e)
+            .unwrap_or(ext_order.len())
     };
     sources.sort_by(|a, b| {
         group(a).cmp(&group(b)).then_with(|| {
-            wildcard_order(a.strip_prefix(dir).unwrap_or(a), b.strip_prefix(dir).unwrap_or(b))
+            wildcard_order(
+                a.strip_prefix(dir).unwrap_or(a),
+                b.strip_prefix(dir).unwrap_or(b),
+            )
         })
     });
 }
@@ -146,11 +157,17 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Turn the app's compiles into templates. Returns the remaining steps, where the app compiles go, and the mode.
-pub fn templatize(steps: Vec<PlanStep>, app_dir: Option<&Path>, label_base: &Path) -> (Vec<PlanStep>, Option<usize>, AppMode) {
+pub fn templatize(
+    steps: Vec<PlanStep>,
+    app_dir: Option<&Path>,
+    label_base: &Path,
+) -> (Vec<PlanStep>, Option<usize>, AppMode) {
     let Some(dir) = app_dir else {
         return (steps, None, AppMode::None);
     };
-    let is_app = |s: &PlanStep| s.kind == StepKind::Compile && s.inputs.first().is_some_and(|i| i.starts_with(dir));
+    let is_app = |s: &PlanStep| {
+        s.kind == StepKind::Compile && s.inputs.first().is_some_and(|i| i.starts_with(dir))
+    };
     let app_steps: Vec<&PlanStep> = steps.iter().filter(|s| is_app(s)).collect();
     if app_steps.is_empty() {
         return (steps, None, AppMode::None);
@@ -172,7 +189,10 @@ pub fn templatize(steps: Vec<PlanStep>, app_dir: Option<&Path>, label_base: &Pat
             }
             ext_order.push(ext.clone());
         }
-        let t = compiles.iter().find(|t| t.ext == ext).expect("template for ext");
+        let t = compiles
+            .iter()
+            .find(|t| t.ext == ext)
+            .expect("template for ext");
         if t.instantiate(dir, &s.inputs[0]) != **s {
             return fixed(steps);
         }
@@ -182,7 +202,10 @@ pub fn templatize(steps: Vec<PlanStep>, app_dir: Option<&Path>, label_base: &Pat
     if ordered != sources {
         return fixed(steps);
     }
-    let objects: Vec<String> = app_steps.iter().map(|s| s.outputs[0].display().to_string()).collect();
+    let objects: Vec<String> = app_steps
+        .iter()
+        .map(|s| s.outputs[0].display().to_string())
+        .collect();
     let first_app = steps.iter().position(is_app).expect("an app step");
     let mut out = Vec::with_capacity(steps.len());
     for mut s in steps.into_iter().filter(|s| !is_app(s)) {
@@ -191,11 +214,13 @@ pub fn templatize(steps: Vec<PlanStep>, app_dir: Option<&Path>, label_base: &Pat
             if run.len() < objects.len() || run[..objects.len()] != objects[..] {
                 return fixed(out.into_iter().chain(std::iter::once(s)).collect());
             }
-            s.argv.splice(start..start + objects.len(), [APP_OBJECTS.to_string()]);
+            s.argv
+                .splice(start..start + objects.len(), [APP_OBJECTS.to_string()]);
             if s.argv.iter().any(|w| objects.contains(w)) {
                 return fixed(out);
             }
-            s.inputs.retain(|i| !objects.contains(&i.display().to_string()));
+            s.inputs
+                .retain(|i| !objects.contains(&i.display().to_string()));
             s.takes_app_objects = true;
         }
         out.push(s);
@@ -210,19 +235,25 @@ pub fn templatize(steps: Vec<PlanStep>, app_dir: Option<&Path>, label_base: &Pat
     (out, Some(first_app), AppMode::Templated(template))
 }
 
-fn make_template(s: &PlanStep, dir: &Path, ext: &str, label_base: &Path) -> Option<CompileTemplate> {
+fn make_template(
+    s: &PlanStep,
+    dir: &Path,
+    ext: &str,
+    label_base: &Path,
+) -> Option<CompileTemplate> {
     let src = &s.inputs[0];
     let obj = &s.outputs[0];
     let rel = src.strip_prefix(dir).ok()?;
     let rel_noext = rel.with_extension("");
     let obj_s = obj.display().to_string();
-    let (obj_base, replaces) = if let Some(base) = obj_s.strip_suffix(&format!("{}.o", rel_noext.display())) {
-        (base, true)
-    } else if let Some(base) = obj_s.strip_suffix(&format!("{}.o", rel.display())) {
-        (base, false)
-    } else {
-        return None;
-    };
+    let (obj_base, replaces) =
+        if let Some(base) = obj_s.strip_suffix(&format!("{}.o", rel_noext.display())) {
+            (base, true)
+        } else if let Some(base) = obj_s.strip_suffix(&format!("{}.o", rel.display())) {
+            (base, false)
+        } else {
+            return None;
+        };
     let src_rel = relative(src, &s.cwd).display().to_string();
     let src_abs = src.display().to_string();
     let mut src_absolute = None;
@@ -259,26 +290,55 @@ mod tests {
     #[test]
     fn wildcard_order_puts_files_before_subdirectories() {
         let dir = Path::new("/app");
-        let mut v: Vec<PathBuf> = ["/app/b/a.cpp", "/app/z.cpp", "/app/a.c", "/app/b.cpp", "/app/a/x.cpp"]
-            .iter()
-            .map(PathBuf::from)
-            .collect();
+        let mut v: Vec<PathBuf> = [
+            "/app/b/a.cpp",
+            "/app/z.cpp",
+            "/app/a.c",
+            "/app/b.cpp",
+            "/app/a/x.cpp",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
         order_sources(dir, &mut v, &["c".into(), "cpp".into()]);
         let got: Vec<&str> = v.iter().map(|p| p.to_str().unwrap()).collect();
-        assert_eq!(got, ["/app/a.c", "/app/b.cpp", "/app/z.cpp", "/app/a/x.cpp", "/app/b/a.cpp"]);
+        assert_eq!(
+            got,
+            [
+                "/app/a.c",
+                "/app/b.cpp",
+                "/app/z.cpp",
+                "/app/a/x.cpp",
+                "/app/b/a.cpp"
+            ]
+        );
     }
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative(Path::new("/t/user/app/a.cpp"), Path::new("/t/main")), Path::new("../user/app/a.cpp"));
-        assert_eq!(relative(Path::new("/t/main/a"), Path::new("/t/main")), Path::new("a"));
+        assert_eq!(
+            relative(Path::new("/t/user/app/a.cpp"), Path::new("/t/main")),
+            Path::new("../user/app/a.cpp")
+        );
+        assert_eq!(
+            relative(Path::new("/t/main/a"), Path::new("/t/main")),
+            Path::new("a")
+        );
     }
 
     fn compile(src: &str, obj: &str) -> PlanStep {
         PlanStep {
             kind: StepKind::Compile,
             cwd: "/t/main".into(),
-            argv: vec!["gcc".into(), "-c".into(), "-o".into(), obj.into(), format!("../{}", src.trim_start_matches("/t/")), "-MF".into(), format!("{obj}.d")],
+            argv: vec![
+                "gcc".into(),
+                "-c".into(),
+                "-o".into(),
+                obj.into(),
+                format!("../{}", src.trim_start_matches("/t/")),
+                "-MF".into(),
+                format!("{obj}.d"),
+            ],
             inputs: vec![src.into()],
             outputs: vec![obj.into(), format!("{obj}.d").into()],
             depfile: Some(format!("{obj}.d").into()),
@@ -295,7 +355,13 @@ mod tests {
         let ar = PlanStep {
             kind: StepKind::Archive,
             cwd: "/t/main".into(),
-            argv: vec!["ar".into(), "-cr".into(), "/b/libuser.a".into(), "/b/obj/a.o".into(), "/b/obj/sub/b.o".into()],
+            argv: vec![
+                "ar".into(),
+                "-cr".into(),
+                "/b/libuser.a".into(),
+                "/b/obj/a.o".into(),
+                "/b/obj/sub/b.o".into(),
+            ],
             inputs: vec!["/b/obj/a.o".into(), "/b/obj/sub/b.o".into()],
             outputs: vec!["/b/libuser.a".into()],
             depfile: None,
@@ -303,13 +369,22 @@ mod tests {
             takes_app_objects: false,
             image: None,
         };
-        let (steps, at, mode) = templatize(vec![a, b.clone(), ar], Some(Path::new("/t/app")), Path::new("/t"));
+        let (steps, at, mode) = templatize(
+            vec![a, b.clone(), ar],
+            Some(Path::new("/t/app")),
+            Path::new("/t"),
+        );
         assert_eq!(at, Some(0));
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].argv, ["ar", "-cr", "/b/libuser.a", APP_OBJECTS]);
         assert!(steps[0].inputs.is_empty());
-        let AppMode::Templated(t) = mode else { panic!("not templated: {mode:?}") };
-        assert_eq!(t.compiles[0].instantiate(Path::new("/t/app"), Path::new("/t/app/sub/b.cpp")), b);
+        let AppMode::Templated(t) = mode else {
+            panic!("not templated: {mode:?}")
+        };
+        assert_eq!(
+            t.compiles[0].instantiate(Path::new("/t/app"), Path::new("/t/app/sub/b.cpp")),
+            b
+        );
     }
 
     #[test]

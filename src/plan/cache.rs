@@ -22,7 +22,8 @@ pub fn load(dir: &Path, fingerprint: &str) -> Option<Plan> {
 pub fn store(dir: &Path, plan: &Plan) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let path = path_for(dir, &plan.fingerprint);
-    let bytes = serde_json::to_vec(plan).map_err(|e| Error::Other(format!("serialising the plan: {e}")))?;
+    let bytes =
+        serde_json::to_vec(plan).map_err(|e| Error::Other(format!("serialising the plan: {e}")))?;
     crate::fsutil::write_atomic(&path, &bytes)?;
     prune(dir);
     Ok(())
@@ -30,7 +31,9 @@ pub fn store(dir: &Path, plan: &Plan) -> Result<()> {
 
 /// Drop the least recently written plans beyond `KEEP`.
 fn prune(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut plans: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))

@@ -81,7 +81,12 @@ pub fn dry_run(ctx: &ImportContext) -> Result<String> {
             .trim()
             .to_string();
         return Err(Error::Import {
-            message: format!("`{} -n -B -C {} {} all`: {first}", ctx.make, ctx.make_dir.display(), ctx.make_vars.join(" ")),
+            message: format!(
+                "`{} -n -B -C {} {} all`: {first}",
+                ctx.make,
+                ctx.make_dir.display(),
+                ctx.make_vars.join(" ")
+            ),
             output: stderr,
         });
     }
@@ -117,15 +122,41 @@ fn directory_change(line: &str) -> Option<(bool, PathBuf)> {
     } else {
         return None;
     };
-    let path = rest.trim().trim_matches(|c| c == '\'' || c == '`' || c == '"');
+    let path = rest
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '`' || c == '"');
     Some((entering, PathBuf::from(path)))
 }
 
 /// gcc options whose value is the next word.
 const VALUE_OPTIONS: &[&str] = &[
-    "-o", "-MF", "-MT", "-MQ", "-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-iprefix",
-    "-iwithprefix", "-I", "-D", "-U", "-x", "-T", "-L", "-l", "-e", "-u", "-Xlinker", "-Xassembler",
-    "-Xpreprocessor", "--param", "-aux-info", "-z", "-wrapper",
+    "-o",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-include",
+    "-imacros",
+    "-isystem",
+    "-iquote",
+    "-idirafter",
+    "-iprefix",
+    "-iwithprefix",
+    "-I",
+    "-D",
+    "-U",
+    "-x",
+    "-T",
+    "-L",
+    "-l",
+    "-e",
+    "-u",
+    "-Xlinker",
+    "-Xassembler",
+    "-Xpreprocessor",
+    "--param",
+    "-aux-info",
+    "-z",
+    "-wrapper",
 ];
 const SOURCE_EXTS: &[&str] = &["c", "cc", "cpp", "cxx", "c++", "C", "S", "s", "sx"];
 const LAUNCHERS: &[&str] = &["ccache", "sccache", "distcc", "icecc"];
@@ -185,7 +216,10 @@ fn value_positions(argv: &[String], first: usize) -> Vec<bool> {
 }
 
 fn option_value(argv: &[String], name: &str) -> Option<usize> {
-    argv.iter().position(|w| w == name).map(|i| i + 1).filter(|&i| i < argv.len())
+    argv.iter()
+        .position(|w| w == name)
+        .map(|i| i + 1)
+        .filter(|&i| i < argv.len())
 }
 
 struct Produced {
@@ -272,7 +306,12 @@ impl Importer<'_> {
     fn map_output(&self, orig: &Path, variant: u32) -> PathBuf {
         let rel = if let Ok(r) = orig.strip_prefix(&self.ctx.tree_root) {
             Path::new("tree").join(r)
-        } else if let Some(r) = self.ctx.app_dir.as_ref().and_then(|a| orig.strip_prefix(a).ok()) {
+        } else if let Some(r) = self
+            .ctx
+            .app_dir
+            .as_ref()
+            .and_then(|a| orig.strip_prefix(a).ok())
+        {
             Path::new("app").join(r)
         } else {
             Path::new("abs").join(orig.strip_prefix("/").unwrap_or(orig))
@@ -315,7 +354,12 @@ impl Importer<'_> {
         let step = build(self, variant);
         let idx = self.parsed.steps.len();
         for (orig, mapped) in outputs.iter().zip(step.outputs.iter()) {
-            self.producer.insert(orig.clone(), Produced { mapped: mapped.clone() });
+            self.producer.insert(
+                orig.clone(),
+                Produced {
+                    mapped: mapped.clone(),
+                },
+            );
         }
         self.parsed.steps.push(step);
         self.seen.insert((primary, key), idx);
@@ -399,10 +443,12 @@ impl Importer<'_> {
         let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
         let label = format!(
             "AR {}",
-            out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            out.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         );
         let cwd = cwd.to_path_buf();
-        self.add_step(key, &[out.clone()], |imp, variant| {
+        self.add_step(key, std::slice::from_ref(&out), |imp, variant| {
             let out_m = imp.map_output(&out, variant);
             argv[ar_i] = out_m.display().to_string();
             PlanStep {
@@ -428,7 +474,11 @@ impl Importer<'_> {
         let mut lib_dirs: Vec<PathBuf> = Vec::new();
         for (i, w) in argv.iter().enumerate() {
             if let Some(d) = w.strip_prefix("-L") {
-                let d = if d.is_empty() { argv.get(i + 1).map(String::as_str).unwrap_or("") } else { d };
+                let d = if d.is_empty() {
+                    argv.get(i + 1).map(String::as_str).unwrap_or("")
+                } else {
+                    d
+                };
                 lib_dirs.push(resolve(cwd, d));
             }
         }
@@ -468,7 +518,10 @@ impl Importer<'_> {
             }
             if let Some(rest) = w.strip_prefix("-Wl,") {
                 let parts: Vec<&str> = rest.split(',').collect();
-                if let Some(pos) = parts.iter().position(|p| *p == "-Map" || p.starts_with("-Map=")) {
+                if let Some(pos) = parts
+                    .iter()
+                    .position(|p| *p == "-Map" || p.starts_with("-Map="))
+                {
                     map_arg = Some((i, pos));
                 }
                 continue;
@@ -487,10 +540,12 @@ impl Importer<'_> {
         let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
         let label = format!(
             "LINK {}",
-            out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            out.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         );
         let cwd = cwd.to_path_buf();
-        self.add_step(key, &[out.clone()], |imp, variant| {
+        self.add_step(key, std::slice::from_ref(&out), |imp, variant| {
             let out_m = imp.map_output(&out, variant);
             argv[out_i] = out_m.display().to_string();
             if let Some((i, pos)) = map_arg {
@@ -523,7 +578,9 @@ impl Importer<'_> {
             .iter()
             .enumerate()
             .skip(1)
-            .filter(|(i, w)| !w.starts_with('-') && !(argv[i - 1] == "-O" || argv[i - 1] == "-j" || argv[i - 1] == "-R"))
+            .filter(|(i, w)| {
+                !(w.starts_with('-') || ["-O", "-j", "-R"].contains(&argv[i - 1].as_str()))
+            })
             .map(|(_, w)| w)
             .collect();
         let [input, output] = files.as_slice() else {
@@ -572,12 +629,14 @@ impl Importer<'_> {
     /// The module a step belongs to: the directory under `modules/<platform>/`, or `user-part` for `main/`.
     fn module_name(&self, cwd: &Path, stem: &str) -> String {
         let modules = self.ctx.tree_root.join("modules");
-        if let Ok(rel) = cwd.strip_prefix(&modules) {
-            if let Some(dir) = rel.components().nth(1) {
-                return dir.as_os_str().to_string_lossy().into_owned();
-            }
+        if let Ok(rel) = cwd.strip_prefix(&modules)
+            && let Some(dir) = rel.components().nth(1)
+        {
+            return dir.as_os_str().to_string_lossy().into_owned();
         }
-        if cwd.starts_with(self.ctx.tree_root.join("main")) || self.ctx.app_name.as_deref() == Some(stem) {
+        if cwd.starts_with(self.ctx.tree_root.join("main"))
+            || self.ctx.app_name.as_deref() == Some(stem)
+        {
             return "user-part".into();
         }
         stem.to_string()
@@ -666,15 +725,36 @@ make[1]: Leaving directory '/t/modules/photon/system-part2'
         let kinds: Vec<StepKind> = p.steps.iter().map(|s| s.kind).collect();
         use StepKind::*;
         // The third wiring compile is identical to the second and is kept once.
-        assert_eq!(kinds, vec![Compile, Archive, Link, Image, Compile, Archive, Link]);
+        assert_eq!(
+            kinds,
+            vec![Compile, Archive, Link, Image, Compile, Archive, Link]
+        );
         assert_eq!(p.compiles_listed, 3);
-        assert_eq!(p.steps[0].outputs[0], Path::new("/b/tree/build/target/wiring/a.o"));
-        assert_eq!(p.steps[4].outputs[0], Path::new("/b/v1/tree/build/target/wiring/a.o"));
+        assert_eq!(
+            p.steps[0].outputs[0],
+            Path::new("/b/tree/build/target/wiring/a.o")
+        );
+        assert_eq!(
+            p.steps[4].outputs[0],
+            Path::new("/b/v1/tree/build/target/wiring/a.o")
+        );
         assert_eq!(p.steps[0].cwd, Path::new("/t/wiring"));
         // Each link reads the archive variant built for its own module.
-        assert!(p.steps[2].argv.contains(&"/b/tree/build/target/wiring/libwiring.a".to_string()));
-        assert!(p.steps[6].argv.contains(&"/b/v1/tree/build/target/wiring/libwiring.a".to_string()));
-        assert!(p.steps[2].argv.contains(&"-Wl,-Map,/b/tree/build/target/p1/p1.map".to_string()));
+        assert!(
+            p.steps[2]
+                .argv
+                .contains(&"/b/tree/build/target/wiring/libwiring.a".to_string())
+        );
+        assert!(
+            p.steps[6]
+                .argv
+                .contains(&"/b/v1/tree/build/target/wiring/libwiring.a".to_string())
+        );
+        assert!(
+            p.steps[2]
+                .argv
+                .contains(&"-Wl,-Map,/b/tree/build/target/p1/p1.map".to_string())
+        );
         let img = p.steps[3].image.as_ref().unwrap();
         assert_eq!(img.module, "system-part1");
         assert_eq!(img.bin, Path::new("/a/photon/system-part1.bin"));

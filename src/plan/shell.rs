@@ -17,14 +17,14 @@ pub fn split(line: &str) -> Option<Vec<String>> {
                     in_word = false;
                 }
             }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some('\n') => {}
-                    Some(n) => cur.push(n),
-                    None => return None,
+            '\\' => match chars.next() {
+                Some('\n') => {}
+                Some(n) => {
+                    in_word = true;
+                    cur.push(n);
                 }
-            }
+                None => return None,
+            },
             '\'' => {
                 in_word = true;
                 loop {
@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn splits_like_sh() {
-        assert_eq!(split("gcc -c -o a.o  a.c"), w(&["gcc", "-c", "-o", "a.o", "a.c"]));
+        assert_eq!(
+            split("gcc -c -o a.o  a.c"),
+            w(&["gcc", "-c", "-o", "a.o", "a.c"])
+        );
         assert_eq!(
             split(r#"gcc -DV="2.3.1" '-DNAME="x y"' a\ b.c"#),
             w(&["gcc", "-DV=2.3.1", "-DNAME=\"x y\"", "a b.c"])
