@@ -129,6 +129,10 @@ fn fingerprint(
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&PLAN_VERSION.to_le_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // A rebuilt pbuild may import differently: its own identity is part of the fingerprint.
+    if let Ok(exe) = std::env::current_exe() {
+        stamp_hash(&mut h, &exe);
+    }
     for p in [&l.make_dir, &l.build_dir, &l.artifacts_dir] {
         h.update(p.as_os_str().as_encoded_bytes());
         h.update(b"\0");

@@ -47,9 +47,67 @@ pub struct Parsed {
     pub compiles_listed: usize,
 }
 
-/// Run make's forced dry run and return what it printed.
+/// Run make's forced dry run and return what it printed (stdout and stderr merged, in order).
+///
+/// On an empty build directory even a forced dry run stops: a link needs `lib*.a` files that only a
+/// recursive sub-make would create, and in a dry run nothing is created ("No rule to make target
+/// '…/libservices.a'"). So a first `-k` pass collects those names, pbuild creates empty placeholders
+/// for them (only below the tree or the app directory, only where no file exists), runs the dry run
+/// again, and removes exactly the files and directories it created.
 pub fn dry_run(ctx: &ImportContext) -> Result<String> {
-    let mut args: Vec<String> = vec!["-n".into(), "-B".into(), "-C".into()];
+    let mut created = Placeholders::default();
+    let result = dry_run_with_placeholders(ctx, &mut created);
+    created.remove();
+    result
+}
+
+fn dry_run_with_placeholders(ctx: &ImportContext, created: &mut Placeholders) -> Result<String> {
+    for _round in 0..4 {
+        let (ok, text) = run_make(ctx, &["-k"])?;
+        if ok {
+            return Ok(text);
+        }
+        let missing: Vec<PathBuf> = missing_targets(ctx, &text)
+            .into_iter()
+            .filter(|p| !p.exists())
+            .filter(|p| {
+                p.starts_with(&ctx.tree_root)
+                    || ctx.app_dir.as_ref().is_some_and(|a| p.starts_with(a))
+            })
+            .collect();
+        if missing.is_empty() {
+            return Err(import_failure(ctx, &text));
+        }
+        for p in missing {
+            created.create(&p)?;
+        }
+    }
+    let (_, text) = run_make(ctx, &[])?;
+    Err(import_failure(ctx, &text))
+}
+
+fn import_failure(ctx: &ImportContext, text: &str) -> Error {
+    let first = text
+        .lines()
+        .find(|l| l.contains("***"))
+        .unwrap_or("make exited with an error")
+        .trim()
+        .to_string();
+    Error::Import {
+        message: format!(
+            "`{} -n -B -C {} {} all`: {first}",
+            ctx.make,
+            ctx.make_dir.display(),
+            ctx.make_vars.join(" ")
+        ),
+        output: text.to_string(),
+    }
+}
+
+fn run_make(ctx: &ImportContext, extra: &[&str]) -> Result<(bool, String)> {
+    let mut args: Vec<String> = vec!["-n".into(), "-B".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push("-C".into());
     args.push(ctx.make_dir.display().to_string());
     args.extend(ctx.make_vars.iter().cloned());
     args.push("all".into());
@@ -57,7 +115,7 @@ pub fn dry_run(ctx: &ImportContext) -> Result<String> {
         .env("LC_ALL", "C")
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")
-        .stderr_capture()
+        .stderr_to_stdout()
         .stdout_capture()
         .unchecked()
         .run()
@@ -71,26 +129,86 @@ pub fn dry_run(ctx: &ImportContext) -> Result<String> {
                 output: String::new(),
             },
         })?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let first = stderr
-            .lines()
-            .find(|l| l.contains("***") || l.contains("rror"))
-            .unwrap_or("make exited with an error")
-            .trim()
-            .to_string();
-        return Err(Error::Import {
-            message: format!(
-                "`{} -n -B -C {} {} all`: {first}",
-                ctx.make,
-                ctx.make_dir.display(),
-                ctx.make_vars.join(" ")
-            ),
-            output: stderr,
-        });
+    Ok((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+/// Files make said it has no rule for, resolved against the directory make was in.
+fn missing_targets(ctx: &ImportContext, text: &str) -> Vec<PathBuf> {
+    let mut dirs = vec![ctx.make_dir.clone()];
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if let Some((entering, dir)) = directory_change(line) {
+            if entering {
+                dirs.push(normalize(&dir));
+            } else if dirs.len() > 1 {
+                dirs.pop();
+            }
+            continue;
+        }
+        let Some(rest) = line.split("No rule to make target ").nth(1) else {
+            continue;
+        };
+        let name = rest
+            .trim_start_matches(['\'', '`'])
+            .split(['\'', '`'])
+            .next()
+            .unwrap_or("");
+        if !name.is_empty() {
+            let cwd = dirs.last().cloned().unwrap_or_else(|| ctx.make_dir.clone());
+            let p = resolve(&cwd, name);
+            if !found.contains(&p) {
+                found.push(p);
+            }
+        }
     }
-    Ok(stdout)
+    found
+}
+
+/// Empty files (and their new directories) created so that a dry run can get through; removed afterwards.
+#[derive(Default)]
+struct Placeholders {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Placeholders {
+    fn create(&mut self, path: &Path) -> Result<()> {
+        let mut new_dirs = Vec::new();
+        let mut d = path.parent();
+        while let Some(dir) = d {
+            if dir.exists() {
+                break;
+            }
+            new_dirs.push(dir.to_path_buf());
+            d = dir.parent();
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        self.dirs.extend(new_dirs);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    fn remove(&mut self) {
+        for f in self.files.drain(..) {
+            let _ = std::fs::remove_file(f);
+        }
+        // Deepest first; only directories that are empty again.
+        self.dirs
+            .sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in self.dirs.drain(..) {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
 }
 
 /// Join backslash-continued lines into logical command lines.
@@ -166,24 +284,35 @@ fn tool_name(word: &str) -> &str {
 }
 
 fn is_compiler(tool: &str) -> bool {
-    tool.ends_with("gcc")
-        || tool.ends_with("g++")
-        || tool.ends_with("clang")
-        || tool.ends_with("clang++")
-        || matches!(tool, "cc" | "c++")
-        || tool.contains("gcc-")
-        || tool.contains("g++-")
+    !is_archiver(tool)
+        && (tool.ends_with("gcc")
+            || tool.ends_with("g++")
+            || tool.ends_with("clang")
+            || tool.ends_with("clang++")
+            || matches!(tool, "cc" | "c++")
+            || tool.contains("gcc-")
+            || tool.contains("g++-"))
 }
 
 fn is_archiver(tool: &str) -> bool {
     tool == "ar" || tool.ends_with("-ar") || tool.ends_with("gcc-ar")
 }
 
-/// Split `-oFILE` and `-MFFILE` into two words so outputs are always separate words.
+/// Split `-oFILE`, `--output=FILE` and `-MFFILE` into two words and spell `--output` as `-o`, so
+/// outputs are always the word after `-o`/`-MF`.
 fn separate_joined(argv: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
     for (i, w) in argv.into_iter().enumerate() {
         if i > 0 {
+            if w == "--output" {
+                out.push("-o".into());
+                continue;
+            }
+            if let Some(rest) = w.strip_prefix("--output=") {
+                out.push("-o".into());
+                out.push(rest.to_string());
+                continue;
+            }
             if let Some(rest) = w.strip_prefix("-MF").filter(|r| !r.is_empty()) {
                 out.push("-MF".into());
                 out.push(rest.to_string());
@@ -283,7 +412,9 @@ impl Importer<'_> {
             return;
         }
         let argv = separate_joined(argv);
-        if is_compiler(&tool) {
+        if is_archiver(&tool) {
+            return self.archive(line, argv, first, cwd);
+        } else if is_compiler(&tool) {
             if argv.iter().any(|w| w == "-c") {
                 self.parsed.compiles_listed += 1;
                 return self.compile(line, argv, first, cwd);
@@ -291,8 +422,6 @@ impl Importer<'_> {
             if argv.iter().any(|w| w == "-o") {
                 return self.link(line, argv, first, cwd);
             }
-        } else if is_archiver(&tool) {
-            return self.archive(line, argv, first, cwd);
         } else if tool.ends_with("objcopy") {
             let binary = argv.windows(2).any(|w| w[0] == "-O" && w[1] == "binary")
                 || argv.iter().any(|w| w == "--output-target=binary");

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Time make against pbuild in the same run, with hyperfine, and write the medians and ratios to BENCHMARKS.md.
+#
+#   bash bench/run.sh                      # the bundled example tree (a private copy), platform p1, app blink
+#   DEVICE_OS_PATH=~/device-os bash bench/run.sh   # also a real tree (its build/target is used by make)
+#
+# Cases: no-op main, no-op modules, edit one app file (main), clean modules build
+# (make -j1 `clean all` vs pbuild -j2 after `pbuild clean`), and pbuild's cold build (plan import included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "bench: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
+cargo build --release --quiet
+PBUILD="$PWD/target/release/pbuild"
+RUNS="${RUNS:-10}"
+SLOW_RUNS="${SLOW_RUNS:-3}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+results="$work/results"
+mkdir -p "$results"
+
+bench_tree() { # name tree platform app
+  local name="$1" tree="$2" platform="$3" app="$4"
+  local out="$work/out-$name"
+  local pb="$PBUILD --tree $tree --target-dir $out --platform $platform --app $app -q"
+  local mk="make -s -C $tree"
+  local appfile
+  appfile="$(find "$tree/user/applications/$app" -name '*.cpp' | sort | head -1)"
+  echo "== $name: $tree ($platform, $app)" >&2
+  # Warm both: a full build each.
+  $mk/modules PLATFORM="$platform" APP="$app" all >/dev/null
+  $mk/main PLATFORM="$platform" APP="$app" all >/dev/null
+  $pb build --target modules >/dev/null
+  $pb build --target main >/dev/null
+  hyperfine -N -w 2 -r "$RUNS" --export-json "$results/$name-noop-main.json" \
+    -n make "make -s -C $tree/main PLATFORM=$platform APP=$app all" \
+    -n pbuild "$pb build --target main" >&2
+  hyperfine -N -w 1 -r "$RUNS" --export-json "$results/$name-noop-modules.json" \
+    -n make "make -s -C $tree/modules PLATFORM=$platform APP=$app all" \
+    -n pbuild "$pb build --target modules" >&2
+  cp "$appfile" "$work/app.orig"
+  hyperfine -r "$RUNS" --export-json "$results/$name-edit-app.json" \
+    --prepare "sh -c 'cp $work/app.orig $appfile; echo \"// edit \$(date +%s%N)\" >> $appfile'" \
+    -n make "make -s -C $tree/main PLATFORM=$platform APP=$app all" \
+    -n pbuild "$pb build --target main" >&2
+  cp "$work/app.orig" "$appfile"
+  hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-clean-modules.json" \
+    --prepare true --prepare "$pb clean --platform $platform" \
+    -n "make -j1 clean all" "make -s -C $tree/modules PLATFORM=$platform APP=$app clean all" \
+    -n "pbuild -j2 (after pbuild clean)" "$pb build --target modules -j 2" >&2
+  hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-cold-modules.json" \
+    --prepare "rm -rf $out" \
+    -n "pbuild -j2 (cold: plan import included)" "$pb build --target modules -j 2" >&2
+}
+
+copy="$work/device-os-mini"
+cp -r examples/device-os-mini "$copy"
+rm -rf "$copy/build/target"
+bench_tree bundled "$copy" p1 blink
+if [ -n "${DEVICE_OS_PATH:-}" ]; then
+  bench_tree real "$DEVICE_OS_PATH" "${REAL_PLATFORM:-photon}" "${REAL_APP:-tinker}"
+fi
+
+python3 - "$results" > BENCHMARKS.md <<'PY'
+import json, os, sys, platform, subprocess, datetime
+d = sys.argv[1]
+def med(r): return r["median"]
+cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+gcc = subprocess.run(["arm-none-eabi-gcc", "-dumpfullversion"], capture_output=True, text=True).stdout.strip()
+print("# Benchmarks\n")
+print(f"Measured by `bash bench/run.sh` on {datetime.date.today()} ({cpu} cores, arm-none-eabi-gcc {gcc}).")
+print("Medians of hyperfine runs; make and pbuild measured in the same run. Ratio = make / pbuild.\n")
+for name in ["bundled", "real"]:
+    files = sorted(f for f in os.listdir(d) if f.startswith(name + "-"))
+    if not files: continue
+    print(f"## {'Bundled example tree (examples/device-os-mini)' if name == 'bundled' else 'Real Device OS tree'}\n")
+    print("| case | command | median | ratio |\n|---|---|---|---|")
+    for f in files:
+        case = f[len(name) + 1:-5]
+        rs = json.load(open(os.path.join(d, f)))["results"]
+        base = med(rs[0])
+        for r in rs:
+            ratio = f"{base / med(r):.1f}×" if len(rs) > 1 and r is not rs[0] else ""
+            m = med(r)
+            shown = f"{m * 1000:.1f} ms" if m < 1 else f"{m:.2f} s"
+            print(f"| {case} | {r['command']} | {shown} | {ratio} |")
+    print()
+PY
+cat BENCHMARKS.md

@@ -1,0 +1,418 @@
+//! `pbuild build` against the tree's own make: byte-identical outputs, exact incremental behaviour.
+
+use std::path::{Path, PathBuf};
+
+use pbuild::image::module_info::find_module_info;
+
+use crate::support::*;
+
+/// (function, index) of a module image: how make's outputs are matched with pbuild's.
+fn module_key(path: &Path) -> (u8, u8) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let info = find_module_info(&bytes).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    (info.function.code(), info.index)
+}
+
+/// Every file with extension `ext` below `dir`.
+fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == ext))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// Assert each pbuild artifact (.bin and .dfu) equals make's output for the same module.
+#[track_caller]
+fn assert_same_as_make(artifacts: &[(String, PathBuf)], make_out: &Path) {
+    let make_bins = files_with_ext(make_out, "bin");
+    assert!(
+        !make_bins.is_empty(),
+        "make produced no .bin under {}",
+        make_out.display()
+    );
+    assert!(!artifacts.is_empty(), "pbuild reported no artifacts");
+    for (module, bin) in artifacts {
+        let key = module_key(bin);
+        let theirs: Vec<&PathBuf> = make_bins.iter().filter(|b| module_key(b) == key).collect();
+        assert_eq!(
+            theirs.len(),
+            1,
+            "{module}: make outputs with header {key:?}: {theirs:?}"
+        );
+        let ours_bytes = std::fs::read(bin).unwrap();
+        let theirs_bytes = std::fs::read(theirs[0]).unwrap();
+        assert!(
+            ours_bytes == theirs_bytes,
+            "{module}: {} ({} bytes) differs from make's {} ({} bytes)",
+            bin.display(),
+            ours_bytes.len(),
+            theirs[0].display(),
+            theirs_bytes.len()
+        );
+        let their_dfu = theirs[0].with_extension("dfu");
+        if their_dfu.exists() {
+            assert!(
+                std::fs::read(bin.with_extension("dfu")).unwrap()
+                    == std::fs::read(&their_dfu).unwrap(),
+                "{module}: .dfu differs from make's {}",
+                their_dfu.display()
+            );
+        }
+    }
+}
+
+fn build_json(f: &Fixture, platform: &str, target: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "--platform",
+        platform,
+        "--app",
+        "blink",
+        "--message-format",
+        "json",
+        "build",
+        "--target",
+        target,
+    ];
+    args.extend_from_slice(extra);
+    f.pbuild(&args).ok()
+}
+
+fn make_dfu_goals(f: &Fixture, dir: &str, platform: &str, app: &str) {
+    f.make(
+        dir,
+        &[
+            &format!("PLATFORM={platform}"),
+            &format!("APP={app}"),
+            "dfu",
+        ],
+    );
+}
+
+fn check_platform_matches_make(platform: &str) {
+    let f = Fixture::new();
+    // modules: system parts + user part, built in parallel.
+    let ours = build_json(&f, platform, "modules", &["-j", "2"]);
+    let arts = ours.artifacts();
+    assert!(arts.iter().any(|(m, _)| m == "user-part"), "{arts:?}");
+    assert!(
+        arts.iter()
+            .filter(|(m, _)| m.starts_with("system-part"))
+            .count()
+            >= 2,
+        "{arts:?}"
+    );
+    f.make(
+        "modules",
+        &[&format!("PLATFORM={platform}"), "APP=blink", "clean", "all"],
+    );
+    make_dfu_goals(&f, "modules", platform, "blink");
+    assert_same_as_make(&arts, &f.tree.join("build/target"));
+
+    // main: the user part alone, after the modules build (the history hazard must not leak in).
+    let ours = build_json(&f, platform, "main", &[]);
+    let arts = ours.artifacts();
+    assert_eq!(arts.len(), 1, "{arts:?}");
+    std::fs::remove_dir_all(f.tree.join("build/target")).unwrap();
+    f.make(
+        "main",
+        &[&format!("PLATFORM={platform}"), "APP=blink", "clean", "all"],
+    );
+    make_dfu_goals(&f, "main", platform, "blink");
+    assert_same_as_make(&arts, &f.tree.join("build/target"));
+}
+
+#[test]
+fn photon_matches_make_byte_for_byte() {
+    check_platform_matches_make("photon");
+}
+
+#[test]
+fn p1_matches_make_byte_for_byte() {
+    check_platform_matches_make("p1");
+}
+
+#[test]
+fn electron_matches_make_byte_for_byte() {
+    check_platform_matches_make("electron");
+}
+
+#[test]
+fn the_example_tree_has_the_shared_library_hazard() {
+    // Make's plain `all` on an empty build dir links later modules against the first module's
+    // library objects; `clean all` does not. If this ever stops differing, the byte-for-byte tests
+    // above no longer prove that pbuild avoids the hazard.
+    let f = Fixture::new();
+    f.make("modules", &["PLATFORM=photon", "APP=blink", "clean", "all"]);
+    let clean_all: Vec<(PathBuf, Vec<u8>)> = files_with_ext(&f.tree.join("build/target"), "bin")
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    std::fs::remove_dir_all(f.tree.join("build/target")).unwrap();
+    f.make("modules", &["PLATFORM=photon", "APP=blink", "all"]);
+    let differing: Vec<&PathBuf> = clean_all
+        .iter()
+        .filter(|(p, b)| std::fs::read(p).unwrap() != *b)
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        !differing.is_empty(),
+        "plain `all` gave the same binaries as `clean all`"
+    );
+}
+
+#[test]
+fn noop_runs_no_step_and_no_make() {
+    let f = Fixture::new();
+    let first = build_json(&f, "p1", "main", &[]);
+    assert!(first.steps_run() > 0);
+    let calls = f.make_calls();
+    assert_eq!(
+        calls, 1,
+        "the first build imports the plan with one make dry run"
+    );
+    let again = build_json(&f, "p1", "main", &[]);
+    assert_eq!(again.steps_run(), 0, "{}", again.stderr);
+    assert_eq!(f.make_calls(), calls, "a no-op build ran make");
+    let modules = build_json(&f, "p1", "modules", &[]);
+    assert!(modules.steps_run() > 0);
+    let calls = f.make_calls();
+    let again = build_json(&f, "p1", "modules", &[]);
+    assert_eq!(again.steps_run(), 0, "{}", again.stderr);
+    assert_eq!(f.make_calls(), calls);
+}
+
+fn app_file(f: &Fixture, name: &str) -> PathBuf {
+    f.tree.join("user/applications/blink").join(name)
+}
+
+fn explain(f: &Fixture, platform: &str, target: &str) -> Vec<String> {
+    let r = f
+        .pbuild(&[
+            "--platform",
+            platform,
+            "--app",
+            "blink",
+            "--message-format",
+            "json",
+            "build",
+            "--target",
+            target,
+            "--explain",
+        ])
+        .ok();
+    let labels = r.explained();
+    assert_eq!(
+        labels.len() as u64,
+        r.steps_run(),
+        "one explanation per step run:\n{}",
+        r.stderr
+    );
+    labels
+}
+
+#[test]
+fn editing_one_app_file_reruns_its_compile_and_what_follows() {
+    let f = Fixture::new();
+    build_json(&f, "p1", "main", &[]);
+    let src = app_file(&f, "blink.cpp");
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    text.push_str("\nint pbuild_test_edit(int x) { return x * 3; }\n");
+    std::fs::write(&src, text).unwrap();
+    let ran = explain(&f, "p1", "main");
+    let compiles: Vec<&String> = ran.iter().filter(|l| l.starts_with("CC ")).collect();
+    assert_eq!(
+        compiles,
+        ["CC user/applications/blink/blink.cpp"],
+        "{ran:?}"
+    );
+    assert!(ran.iter().any(|l| l.starts_with("LINK ")), "{ran:?}");
+    assert_eq!(ran.last().unwrap(), "IMAGE user-part", "{ran:?}");
+    // Nothing but the compile, its archive(s), the link and the image.
+    assert!(ran.iter().all(|l| {
+        ["CC ", "AR ", "LINK ", "IMAGE "]
+            .iter()
+            .any(|k| l.starts_with(k))
+    }));
+    assert!(
+        ran.iter().filter(|l| l.starts_with("LINK ")).count() == 1,
+        "{ran:?}"
+    );
+    assert!(explain(&f, "p1", "main").is_empty());
+}
+
+#[test]
+fn adding_and_removing_app_files_needs_no_reimport_and_matches_make() {
+    let f = Fixture::new();
+    build_json(&f, "p1", "main", &[]);
+    let calls = f.make_calls();
+    std::fs::create_dir_all(app_file(&f, "sub")).unwrap();
+    std::fs::write(
+        app_file(&f, "sub/extra.cpp"),
+        "int pbuild_extra(int x) { return x + 41; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app_file(&f, "zz_helper.cpp"),
+        "int pbuild_helper(int x) { return x - 1; }\n",
+    )
+    .unwrap();
+    let r = build_json(&f, "p1", "main", &[]);
+    assert_eq!(
+        f.make_calls(),
+        calls,
+        "adding a .cpp file re-imported the plan"
+    );
+    f.make("main", &["PLATFORM=p1", "APP=blink", "clean", "all"]);
+    assert_same_as_make(&r.artifacts(), &f.tree.join("build/target"));
+
+    std::fs::remove_file(app_file(&f, "zz_helper.cpp")).unwrap();
+    let r = build_json(&f, "p1", "main", &[]);
+    assert_eq!(f.make_calls(), calls);
+    std::fs::remove_dir_all(f.tree.join("build/target")).unwrap();
+    f.make("main", &["PLATFORM=p1", "APP=blink", "clean", "all"]);
+    assert_same_as_make(&r.artifacts(), &f.tree.join("build/target"));
+}
+
+#[test]
+fn switching_platforms_never_mixes_objects() {
+    let f = Fixture::new();
+    let p1 = build_json(&f, "p1", "main", &[]).artifacts();
+    let p1_bytes = std::fs::read(&p1[0].1).unwrap();
+    let photon = build_json(&f, "photon", "main", &[]).artifacts();
+    let back = build_json(&f, "p1", "main", &[]);
+    assert_eq!(
+        back.steps_run(),
+        0,
+        "switching back to p1 rebuilt: {}",
+        back.stderr
+    );
+    assert_eq!(std::fs::read(&p1[0].1).unwrap(), p1_bytes);
+    f.make("main", &["PLATFORM=p1", "APP=blink", "clean", "all"]);
+    assert_same_as_make(&p1, &f.tree.join("build/target"));
+    std::fs::remove_dir_all(f.tree.join("build/target")).unwrap();
+    f.make("main", &["PLATFORM=photon", "APP=blink", "clean", "all"]);
+    assert_same_as_make(&photon, &f.tree.join("build/target"));
+}
+
+#[test]
+fn compile_error_shows_gcc_location_and_keeps_the_last_good_artifact() {
+    let f = Fixture::new();
+    let arts = build_json(&f, "p1", "main", &[]).artifacts();
+    let good = std::fs::read(&arts[0].1).unwrap();
+    let src = app_file(&f, "blink.cpp");
+    let original = std::fs::read_to_string(&src).unwrap();
+    let line = original.lines().count() + 1;
+    std::fs::write(&src, format!("{original}int broken( {{\n")).unwrap();
+    let r = f
+        .pbuild(&["--platform", "p1", "--app", "blink", "build"])
+        .fails(1);
+    assert!(
+        r.stderr.contains(&format!("blink.cpp:{line}:")),
+        "gcc's file:line missing:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("FAILED: CC user/applications/blink/blink.cpp"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(&arts[0].1).unwrap(),
+        good,
+        "the last good artifact was touched"
+    );
+    std::fs::write(&src, original).unwrap();
+    let r = build_json(&f, "p1", "main", &[]);
+    assert!(r.steps_run() > 0);
+    assert_eq!(std::fs::read(&arts[0].1).unwrap(), good);
+}
+
+#[test]
+fn appdir_outside_the_tree_matches_make() {
+    let f = Fixture::new();
+    let app = f.path().join("my app dir");
+    copy_tree(&f.tree.join("user/applications/blink"), &app);
+    let r = f
+        .pbuild(&[
+            "--platform",
+            "electron",
+            "--appdir",
+            app.to_str().unwrap(),
+            "--message-format",
+            "json",
+            "build",
+        ])
+        .ok();
+    let arts = r.artifacts();
+    assert_eq!(arts.len(), 1);
+    // Make cannot build an APPDIR with a space in its path; compare with a spaceless copy.
+    let plain = f.path().join("myapp");
+    copy_tree(&app, &plain);
+    f.make(
+        "main",
+        &[
+            "PLATFORM=electron",
+            &format!("APPDIR={}", plain.display()),
+            "all",
+        ],
+    );
+    let theirs = plain.join("target");
+    let ours = std::fs::read(&arts[0].1).unwrap();
+    let theirs_bin: Vec<PathBuf> = files_with_ext(&theirs, "bin");
+    assert_eq!(theirs_bin.len(), 1, "{theirs_bin:?}");
+    assert!(
+        ours == std::fs::read(&theirs_bin[0]).unwrap(),
+        "APPDIR build differs from make's"
+    );
+}
+
+#[test]
+fn project_toml_gives_the_defaults() {
+    let f = Fixture::new();
+    let proj = f.path().join("proj");
+    std::fs::create_dir_all(proj.join("deeper")).unwrap();
+    std::fs::write(
+        proj.join("project.toml"),
+        format!(
+            "platform = \"electron\"\napp = \"blink\"\ntree = \"{}\"\njobs = 2\n",
+            f.tree.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(PBUILD)
+        .args(["--message-format", "json", "build"])
+        .current_dir(proj.join("deeper"))
+        .env("PATH", f.path_env())
+        .env_remove("DEVICE_OS_PATH")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let artifact: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["reason"] == "artifact")
+        .unwrap();
+    assert_eq!(artifact["platform"], "electron");
+    assert_eq!(artifact["module"], "user-part");
+    assert_eq!(
+        artifact["bin"],
+        proj.join("target/electron/blink.bin").display().to_string()
+    );
+    for key in ["elf", "dfu"] {
+        assert!(
+            Path::new(artifact[key].as_str().unwrap()).is_file(),
+            "{key}"
+        );
+    }
+}

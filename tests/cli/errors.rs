@@ -1,0 +1,180 @@
+//! Bad input and a bad environment: a clear message naming the value, a hint, a non-zero exit.
+
+use crate::support::*;
+
+#[test]
+fn unknown_platform_suggests_the_nearest() {
+    let f = Fixture::new();
+    let r = f
+        .pbuild(&["--platform", "photn", "--app", "blink", "build"])
+        .fails(2);
+    assert!(
+        r.stderr.contains("error: unknown platform `photn`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("did you mean `photon`?"), "{}", r.stderr);
+}
+
+#[test]
+fn platform_ids_and_device_os_spellings_are_accepted() {
+    let f = Fixture::new();
+    // Unknown app fails after the platform was accepted, so the platform error must not appear.
+    for p in ["P1", "p1", "8", "electron", "10"] {
+        let r = f
+            .pbuild(&["--platform", p, "--app", "nope", "build"])
+            .fails(2);
+        assert!(!r.stderr.contains("unknown platform"), "{p}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("app `nope` not found"),
+            "{p}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn missing_app_says_where_it_looked() {
+    let f = Fixture::new();
+    let r = f
+        .pbuild(&["--platform", "p1", "--app", "nope", "build"])
+        .fails(2);
+    let looked = f.tree.join("user/applications/nope");
+    assert!(
+        r.stderr.contains(&looked.display().to_string()),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+}
+
+#[test]
+fn malformed_project_toml_points_at_line_and_column() {
+    let f = Fixture::new();
+    let proj = f.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("project.toml"),
+        "platform = \"p1\"\napp = \"blink\"\njobs = \"two\"\n",
+    )
+    .unwrap();
+    let r = f.pbuild_in(&proj, &["build"]).fails(2);
+    let expected = format!("{}:3:8:", proj.join("project.toml").display());
+    assert!(
+        r.stderr.contains(&expected),
+        "want {expected} in:\n{}",
+        r.stderr
+    );
+
+    std::fs::write(
+        proj.join("project.toml"),
+        "platform = \"p1\"\napp = \"blink\n",
+    )
+    .unwrap();
+    let r = f.pbuild_in(&proj, &["build"]).fails(2);
+    let expected = format!("{}:2:", proj.join("project.toml").display());
+    assert!(
+        r.stderr.contains(&expected),
+        "want {expected} in:\n{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn unknown_platform_in_project_toml_names_the_file() {
+    let f = Fixture::new();
+    let proj = f.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("project.toml"),
+        "app = \"blink\"\nplatform = \"electon\"\n",
+    )
+    .unwrap();
+    let r = f.pbuild_in(&proj, &["build"]).fails(2);
+    assert!(
+        r.stderr.contains("did you mean `electron`?"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("project.toml:2:12"), "{}", r.stderr);
+}
+
+#[test]
+fn no_platform_says_how_to_give_one() {
+    let f = Fixture::new();
+    let r = f.pbuild(&["--app", "blink", "build"]).fails(2);
+    assert!(r.stderr.contains("no platform given"), "{}", r.stderr);
+    assert!(r.stderr.contains("--platform"), "{}", r.stderr);
+}
+
+#[test]
+fn not_a_tree_says_what_is_missing() {
+    let f = Fixture::new();
+    let r = Run::of_command(
+        std::process::Command::new(PBUILD)
+            .args([
+                "--platform",
+                "p1",
+                "--app",
+                "blink",
+                "build",
+                "--target",
+                "main",
+            ])
+            .arg("--jobs=1")
+            .env("DEVICE_OS_PATH", f.path())
+            .current_dir(f.path()),
+    )
+    .fails(2);
+    assert!(
+        r.stderr
+            .contains("is not a Device OS tree: build/version.mk is missing"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn missing_compiler_says_how_to_install_it() {
+    let f = Fixture::new();
+    // A PATH with make but without arm-none-eabi-gcc.
+    let r = Run::of_command(
+        std::process::Command::new(PBUILD)
+            .args(["--platform", "p1", "--app", "blink", "build"])
+            .arg("--tree")
+            .arg(&f.tree)
+            .arg("--target-dir")
+            .arg(f.target_dir())
+            .env("PATH", &f.bin)
+            .current_dir(f.path()),
+    )
+    .fails(2);
+    assert!(
+        r.stderr.contains("`arm-none-eabi-gcc` not found on PATH"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("apt-get install gcc-arm-none-eabi"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn too_old_compiler_says_which_version_is_needed() {
+    let f = Fixture::new();
+    write_script(
+        &f.bin.join("arm-none-eabi-gcc"),
+        "#!/bin/sh\ncase \"$1\" in -dump*) echo 5.3.1; exit 0;; esac\nexit 1\n",
+    );
+    let r = f
+        .pbuild(&["--platform", "p1", "--app", "blink", "build"])
+        .fails(2);
+    assert!(
+        r.stderr
+            .contains("5.3.1 is too old: Device OS 2.3.1 needs 9.2.1 or newer"),
+        "{}",
+        r.stderr
+    );
+}

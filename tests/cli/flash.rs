@@ -1,0 +1,1197 @@
+//! `pbuild flash`, `device`, `inspect`, `sim` and the dfu-util stand-in, end to end: the real
+//! pbuild and dfu-util-sim binaries against simulated devices, with images from real builds of
+//! the example tree (each platform built once per test run and shared).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use pbuild::config::Table;
+use pbuild::device::preflight::{self, Image, Problem};
+use pbuild::flash::{Dfu, Process};
+use pbuild::sim::{CreateOptions, SimDevice};
+
+use crate::support::*;
+
+const STAND_IN: &str = env!("CARGO_BIN_EXE_dfu-util-sim");
+
+/// One copy of the example tree and one target dir for every test in this file.
+struct Shared {
+    tree: PathBuf,
+    out: PathBuf,
+}
+
+fn shared() -> &'static Shared {
+    static S: OnceLock<Shared> = OnceLock::new();
+    S.get_or_init(|| {
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("flash-shared-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let tree = base.join("tree");
+        copy_tree(&repo().join("examples/device-os-mini"), &tree);
+        Shared {
+            tree,
+            out: base.join("out"),
+        }
+    })
+}
+
+/// pbuild with the shared tree and target dir, in `cwd`, with extra environment.
+fn pbuild(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let s = shared();
+    let mut cmd = Command::new(PBUILD);
+    cmd.arg("--tree")
+        .arg(&s.tree)
+        .arg("--target-dir")
+        .arg(&s.out);
+    cmd.args(args).current_dir(cwd);
+    cmd.env_remove("DEVICE_OS_PATH")
+        .env_remove("PBUILD_TARGET_DIR")
+        .env_remove("PBUILD_DFU_UTIL");
+    cmd.env_remove("PBUILD_SIM_FAULT")
+        .env_remove("PBUILD_SIM_DEVICES");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    Run::of_command(&mut cmd)
+}
+
+/// The dfu-util stand-in run directly.
+fn stand_in(args: &[&str], devices: &[&Path]) -> Run {
+    let joined = std::env::join_paths(devices).unwrap();
+    Run::of_command(
+        Command::new(STAND_IN)
+            .args(args)
+            .env("PBUILD_SIM_DEVICES", joined)
+            .env_remove("PBUILD_SIM_FAULT"),
+    )
+}
+
+/// Artifacts as (module, bin path).
+type Artifacts = &'static [(String, PathBuf)];
+
+/// The modules target of `platform` (system parts + blink), built once: module → bin.
+fn modules(platform: &str) -> Artifacts {
+    static BUILT: OnceLock<std::sync::Mutex<Vec<(String, Artifacts)>>> = OnceLock::new();
+    let lock = BUILT.get_or_init(Default::default);
+    let mut built = lock.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, a)) = built.iter().find(|(p, _)| p == platform) {
+        return a;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            platform,
+            "--app",
+            "blink",
+            "--message-format",
+            "json",
+            "build",
+            "--target",
+            "modules",
+        ],
+        &[],
+    )
+    .ok();
+    let artifacts: Artifacts = Box::leak(r.artifacts().into_boxed_slice());
+    assert!(artifacts.len() >= 3, "{platform}: {artifacts:?}");
+    built.push((platform.to_string(), artifacts));
+    artifacts
+}
+
+fn sim(dir: &Path, platform: &str, system: u16, bootloader: Option<u16>) -> SimDevice {
+    let t = Table::embedded();
+    SimDevice::create(
+        dir,
+        &CreateOptions {
+            platform: t.find(platform).unwrap(),
+            system_version: system,
+            bootloader_version: bootloader,
+            serial: None,
+            empty: false,
+        },
+    )
+    .unwrap()
+}
+
+fn flash_bytes(dir: &Path) -> Vec<u8> {
+    std::fs::read(dir.join("flash.bin")).unwrap()
+}
+
+fn sim_status(dir: &Path) -> serde_json::Value {
+    let r = pbuild(
+        dir.parent().unwrap(),
+        &["sim", "status", dir.to_str().unwrap(), "--json"],
+        &[],
+    )
+    .ok();
+    serde_json::from_str(r.stdout.trim()).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matrix: platform × (right, wrong platform) × (device system older, equal, newer) ×
+// (good, corrupt CRC). Planned by preflight as `pbuild flash --system auto` does, written with the
+// real stand-in through the same driver code pbuild uses.
+
+#[test]
+fn matrix_never_leaves_a_device_in_safe_mode_or_factory_reset() {
+    let platforms = ["photon", "p1", "electron"];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cases = 0;
+    for (pi, device_platform) in platforms.iter().enumerate() {
+        for wrong in [false, true] {
+            let image_platform = if wrong {
+                platforms[(pi + 1) % 3]
+            } else {
+                device_platform
+            };
+            let artifacts = modules(image_platform);
+            for (age, system) in [("older", 2202u16), ("equal", 2302), ("newer", 3005)] {
+                for corrupt in [false, true] {
+                    cases += 1;
+                    let name = format!(
+                        "{device_platform}-{image_platform}-{age}-{}",
+                        if corrupt { "corrupt" } else { "good" }
+                    );
+                    let dir = tmp.path().join(&name);
+                    sim(&dir, device_platform, system, None);
+                    let before = flash_bytes(&dir);
+
+                    let mut all = Vec::new();
+                    for (module, bin) in artifacts {
+                        let mut bytes = std::fs::read(bin).unwrap();
+                        if corrupt {
+                            let mid = bytes.len() / 2;
+                            bytes[mid] ^= 0x55;
+                        }
+                        let file = tmp.path().join(format!("{name}-{module}.bin"));
+                        std::fs::write(&file, &bytes).unwrap();
+                        all.push(Image::from_bytes(file, format!("{module}.bin"), &bytes));
+                    }
+                    let user: Vec<Image> = all
+                        .iter()
+                        .filter(|i| i.label == "user-part.bin" || i.label.starts_with("blink"))
+                        .cloned()
+                        .collect();
+                    let user = if user.is_empty() {
+                        all.iter()
+                            .filter(|i| i.header().is_some_and(|h| h.function.code() == 5))
+                            .cloned()
+                            .collect()
+                    } else {
+                        user
+                    };
+                    assert_eq!(user.len(), 1, "{name}: one user part among {:?}", artifacts);
+
+                    let dev = SimDevice::open(&dir).unwrap();
+                    let installed = dev.installed();
+                    let images = if preflight::system_update_needed(&installed, &user).is_empty() {
+                        user
+                    } else {
+                        all
+                    };
+                    let plan = preflight::plan(&installed, &images);
+
+                    if plan.refused(false) {
+                        assert!(!plan.problems.is_empty());
+                        let text: Vec<String> =
+                            plan.problems.iter().map(|p| p.to_string()).collect();
+                        if wrong {
+                            assert!(
+                                plan.problems
+                                    .iter()
+                                    .any(|p| matches!(p, Problem::WrongPlatform { .. })),
+                                "{name}: {text:?}"
+                            );
+                            assert!(
+                                text.iter().any(|t| t
+                                    .contains(&format!("but the device is a {device_platform}"))),
+                                "{name}: {text:?}"
+                            );
+                        }
+                        if corrupt {
+                            assert!(
+                                plan.problems
+                                    .iter()
+                                    .any(|p| matches!(p, Problem::BadCrc { .. })),
+                                "{name}: {text:?}"
+                            );
+                        }
+                        assert_eq!(
+                            flash_bytes(&dir),
+                            before,
+                            "{name}: refused, device must be unchanged"
+                        );
+                        continue;
+                    }
+                    assert!(
+                        !wrong && !corrupt,
+                        "{name}: must be refused, plan {:?}",
+                        plan.writes
+                    );
+                    let tool = Process {
+                        exe: PathBuf::from(STAND_IN),
+                        envs: vec![("PBUILD_SIM_DEVICES".into(), dir.clone().into_os_string())],
+                    };
+                    let mut ignore = |_: pbuild::flash::Event<'_>| {};
+                    let mut dfu = Dfu {
+                        tool: &tool,
+                        on_event: &mut ignore,
+                    };
+                    let listing = dfu.list().unwrap();
+                    let d = pbuild::flash::select(&listing, None).unwrap().clone();
+                    dfu.execute(&d, &plan)
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    let status = sim_status(&dir);
+                    assert_eq!(status["state"], "running-user-app", "{name}: {status}");
+                    assert_eq!(
+                        status["boots"].as_array().unwrap().len(),
+                        1,
+                        "{name}: one reset, after the last image"
+                    );
+                    let expect_system = age == "older";
+                    assert_eq!(
+                        plan.writes.len(),
+                        if expect_system { artifacts.len() } else { 1 },
+                        "{name}: {:?}",
+                        plan.writes
+                    );
+                    assert!(
+                        plan.writes.last().unwrap().leave
+                            && plan.writes.iter().filter(|w| w.leave).count() == 1
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 36);
+}
+
+// ---------------------------------------------------------------------------------------------
+// pbuild flash through the CLI
+
+#[test]
+fn flash_updates_an_old_system_first_then_skips_unchanged_parts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "sim",
+            "create",
+            "dev",
+            "--system-version",
+            "2202",
+        ],
+        &[],
+    )
+    .ok();
+    assert_eq!(sim_status(&dev)["state"], "running-user-app");
+
+    let dry = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+            "--dry-run",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(
+        dry.stderr
+            .contains("system part 2 is 2202, blink.bin needs 2302"),
+        "{}",
+        dry.stderr
+    );
+    assert!(
+        dry.stderr.contains("Dry run: nothing was written"),
+        "{}",
+        dry.stderr
+    );
+    assert!(sim_status(&dev)["boots"].as_array().unwrap().is_empty());
+
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+        ],
+        &[],
+    )
+    .ok();
+    let order: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Flashing ["))
+        .collect();
+    assert_eq!(order.len(), 3, "{}", r.stderr);
+    assert!(
+        order[0].contains("system part 2")
+            && order[1].contains("system part 1")
+            && order[2].contains("user part"),
+        "{order:?}"
+    );
+    assert!(
+        order[2].ends_with("then reset") && !order[0].contains("reset"),
+        "{order:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("is the device resetting, as asked: not an error"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("error:"), "{}", r.stderr);
+    let s = sim_status(&dev);
+    assert_eq!(s["state"], "running-user-app", "{s}");
+    let part2 = s["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["slot"] == "system part 2")
+        .unwrap()
+        .clone();
+    assert_eq!(part2["module"]["version"], 2302);
+
+    let again = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+            "--target",
+            "modules",
+        ],
+        &[],
+    )
+    .ok();
+    assert_eq!(
+        again.stderr.matches("(same version and CRC)").count(),
+        2,
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        again.stderr.matches("Flashing [").count(),
+        1,
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn system_never_refuses_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "p1",
+            "sim",
+            "create",
+            "dev",
+            "--system-version",
+            "2202",
+        ],
+        &[],
+    )
+    .ok();
+    let before = flash_bytes(&dev);
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "p1",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+            "--system",
+            "never",
+        ],
+        &[],
+    )
+    .fails(3);
+    assert!(
+        r.stderr.contains("safe-mode (breathing magenta)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("the user app needs system part 2 >= 2302, the device has 2202"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--system auto"), "{}", r.stderr);
+    assert_eq!(flash_bytes(&dev), before);
+}
+
+#[test]
+fn an_old_bootloader_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "electron",
+            "sim",
+            "create",
+            "dev",
+            "--system-version",
+            "1512",
+        ],
+        &[],
+    )
+    .ok();
+    let before = flash_bytes(&dev);
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "electron",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+        ],
+        &[],
+    )
+    .fails(3);
+    assert!(
+        r.stderr
+            .contains("needs bootloader >= 1003 but the device has 502"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("update the bootloader first"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(flash_bytes(&dev), before);
+}
+
+#[test]
+fn a_device_of_another_platform_is_refused_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    pbuild(
+        tmp.path(),
+        &["--platform", "photon", "sim", "create", "dev"],
+        &[],
+    )
+    .ok();
+    let before = flash_bytes(&dev);
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "p1",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+        ],
+        &[],
+    )
+    .fails(3);
+    assert!(
+        r.stderr
+            .contains("the build is for p1 (8) but the device in DFU mode is a photon (6"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--platform photon"), "{}", r.stderr);
+    assert_eq!(flash_bytes(&dev), before);
+
+    let forced = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "p1",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+            "--force",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(
+        forced
+            .stderr
+            .contains("is built for p1 (8) but the device is a photon (6)"),
+        "{}",
+        forced.stderr
+    );
+    let s = sim_status(&dev);
+    assert_eq!(s["state"], "factory-reset", "--force really flashes: {s}");
+}
+
+#[test]
+fn no_platform_given_uses_the_devices() {
+    let tmp = tempfile::tempdir().unwrap();
+    pbuild(
+        tmp.path(),
+        &["--platform", "electron", "sim", "create", "dev"],
+        &[],
+    )
+    .ok();
+    let r = pbuild(
+        tmp.path(),
+        &["--app", "blink", "flash", "--device", "sim:dev"],
+        &[],
+    )
+    .ok();
+    assert!(r.stderr.contains("Built electron main"), "{}", r.stderr);
+    assert_eq!(
+        sim_status(&tmp.path().join("dev"))["state"],
+        "running-user-app"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults, seen by pbuild
+
+/// A PATH dir holding the stand-in as `dfu-util`.
+fn path_with_stand_in(dir: &Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(STAND_IN, bin.join("dfu-util")).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn device_lists_what_is_installed_through_dfu_util_on_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    sim(&a, "photon", 1512, None);
+    let b_dev = sim(&b, "electron", 2302, None);
+    let path = path_with_stand_in(tmp.path());
+    let devices = std::env::join_paths([&a, &b])
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let env = [
+        ("PATH", path.as_str()),
+        ("PBUILD_SIM_DEVICES", devices.as_str()),
+    ];
+
+    let r = pbuild(tmp.path(), &["device", "--json"], &env).ok();
+    let lines = r.json();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert_eq!(lines[0]["platform"], "photon");
+    let slots = lines[0]["slots"].as_array().unwrap();
+    assert_eq!(slots[0]["module"]["function"], "bootloader");
+    assert_eq!(slots[0]["module"]["version"], 502);
+    assert_eq!(slots[2]["module"]["version"], 1512);
+    assert_eq!(lines[1]["platform"], "electron");
+    assert_eq!(lines[1]["at_reset"]["state"], "running-user-app");
+
+    // Several devices: flash asks which one.
+    let r = pbuild(tmp.path(), &["--app", "blink", "flash"], &env).fails(2);
+    assert!(r.stderr.contains("2 devices in DFU mode"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--device SERIAL") && r.stderr.contains(&b_dev.identity.serial),
+        "{}",
+        r.stderr
+    );
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            &b_dev.identity.serial,
+        ],
+        &env,
+    )
+    .ok();
+    assert!(r.stderr.contains("Built electron main"), "{}", r.stderr);
+}
+
+#[test]
+fn not_in_dfu_mode_and_permission_problems_say_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    sim(&dev, "p1", 2302, None);
+    std::fs::write(dev.join("fault"), "not-in-dfu-mode\n").unwrap();
+    let r = pbuild(tmp.path(), &["device", "--device", "sim:dev"], &[]).fails(2);
+    assert!(
+        r.stderr.contains("no device in DFU mode found"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hold MODE (SETUP), tap RESET"),
+        "{}",
+        r.stderr
+    );
+
+    std::fs::write(dev.join("fault"), "permission-denied\n").unwrap();
+    let r = pbuild(tmp.path(), &["device", "--device", "sim:dev"], &[]).fails(2);
+    assert!(
+        r.stderr
+            .contains("Cannot open DFU device 2b04:d008 found on devnum 5 (LIBUSB_ERROR_ACCESS)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains(r#"ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??""#),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_missing_dfu_util_says_how_to_install_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = pbuild(
+        tmp.path(),
+        &["device", "--dfu-util", "/nonexistent/dfu-util"],
+        &[],
+    )
+    .fails(2);
+    assert!(r.stderr.contains("dfu-util not found"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("apt-get install dfu-util"),
+        "{}",
+        r.stderr
+    );
+    let r = pbuild(
+        tmp.path(),
+        &["device"],
+        &[("PBUILD_DFU_UTIL", "/nonexistent/x")],
+    )
+    .fails(2);
+    assert!(r.stderr.contains("/nonexistent/x"), "{}", r.stderr);
+}
+
+#[test]
+fn an_unplug_mid_flash_is_a_failure_and_a_second_run_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "sim",
+            "create",
+            "dev",
+            "--system-version",
+            "2202",
+        ],
+        &[],
+    )
+    .ok();
+    std::fs::write(dev.join("fault"), "unplug-during-download\n").unwrap();
+    let args = [
+        "--platform",
+        "photon",
+        "--app",
+        "blink",
+        "flash",
+        "--device",
+        "sim:dev",
+    ];
+    let r = pbuild(tmp.path(), &args, &[]).fails(1);
+    assert!(
+        r.stderr.contains("flashing stopped at system-part2"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Error during download"), "{}", r.stderr);
+    assert!(r.stderr.contains("still in DFU mode"), "{}", r.stderr);
+    assert!(
+        sim_status(&dev)["boots"].as_array().unwrap().is_empty(),
+        "no reset after a failure"
+    );
+    assert_ne!(sim_status(&dev)["state"], "running-user-app");
+
+    pbuild(tmp.path(), &args, &[]).ok();
+    assert_eq!(sim_status(&dev)["state"], "running-user-app");
+}
+
+#[test]
+fn a_write_error_is_never_taken_for_the_harmless_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = tmp.path().join("dev");
+    pbuild(
+        tmp.path(),
+        &["--platform", "photon", "sim", "create", "dev"],
+        &[],
+    )
+    .ok();
+    std::fs::write(dev.join("fault"), "write-fails\n").unwrap();
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+            "sim:dev",
+        ],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        r.stderr
+            .contains("dfu-util failed (exit status 74): Error during download get_status"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("not an error"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stand-in itself
+
+#[test]
+fn stand_in_speaks_dfu_util() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let dev = sim(&a, "photon", 2302, None);
+    let serial = dev.identity.serial.clone();
+
+    let v = stand_in(&["-V"], &[]);
+    assert_eq!(v.code, 0);
+    assert!(v.stdout.starts_with("dfu-util 0.11\n"), "{}", v.stdout);
+    assert_eq!(stand_in(&["--bogus"], &[]).code, 64);
+    assert_eq!(stand_in(&["-d", "2b04:d006"], &[]).code, 64);
+
+    let l = stand_in(&["-l"], &[&a]);
+    assert_eq!(l.code, 0);
+    assert!(l.stdout.contains(&format!(r#"Found DFU: [2b04:d006] ver=0250, devnum=5, cfg=1, intf=0, path="1-1", alt=0, name="@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg", serial="{serial}""#)), "{}", l.stdout);
+
+    // Upload reads the flash; an existing file is refused like dfu-util does.
+    let up = tmp.path().join("head.bin");
+    let r = stand_in(
+        &[
+            "-d",
+            "2b04:d006",
+            "-a",
+            "0",
+            "-s",
+            "0x08060000:412",
+            "-U",
+            up.to_str().unwrap(),
+        ],
+        &[&a],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(&up).unwrap(),
+        dev.read(0x0806_0000, 412).unwrap()
+    );
+    let r = stand_in(
+        &[
+            "-d",
+            "2b04:d006",
+            "-a",
+            "0",
+            "-s",
+            "0x08060000:412",
+            "-U",
+            up.to_str().unwrap(),
+        ],
+        &[&a],
+    );
+    assert_eq!(r.code, 73);
+    assert!(r.stderr.contains("Cannot open file"), "{}", r.stderr);
+
+    // No device / wrong VID:PID / wrong serial.
+    let img = tmp.path().join("x.bin");
+    std::fs::write(&img, vec![0x42u8; 1000]).unwrap();
+    let f = img.to_str().unwrap();
+    for (args, devices) in [
+        (
+            vec!["-d", "2b04:d006", "-a", "0", "-s", "0x080a0000", "-D", f],
+            vec![],
+        ),
+        (
+            vec!["-d", "2b04:d00a", "-a", "0", "-s", "0x080a0000", "-D", f],
+            vec![a.as_path()],
+        ),
+        (
+            vec![
+                "-S",
+                "000000000000000000000000",
+                "-a",
+                "0",
+                "-s",
+                "0x080a0000",
+                "-D",
+                f,
+            ],
+            vec![a.as_path()],
+        ),
+    ] {
+        let r = stand_in(&args, &devices);
+        assert_eq!(r.code, 74, "{args:?}");
+        assert_eq!(
+            r.stderr.lines().last(),
+            Some("dfu-util: No DFU capable USB device available"),
+            "{args:?}"
+        );
+    }
+
+    // Protected area: nothing changes.
+    let before = flash_bytes(&a);
+    let r = stand_in(
+        &["-d", "2b04:d006", "-a", "0", "-s", "0x08000000", "-D", f],
+        &[&a],
+    );
+    assert_eq!(
+        (r.code, r.stderr.lines().last()),
+        (
+            74,
+            Some("dfu-util: Last page at 0x08000000 is not writeable")
+        )
+    );
+    let r = stand_in(
+        &["-d", "2b04:d006", "-a", "0", "-s", "0x08010000", "-D", f],
+        &[&a],
+    );
+    assert_eq!(
+        (r.code, r.stderr.lines().last()),
+        (74, Some("dfu-util: ERASE_PAGE not correctly executed"))
+    );
+    assert_eq!(flash_bytes(&a), before);
+
+    // A raw write with :leave: the warning, the success line, then the get_status error, 74.
+    let r = stand_in(
+        &[
+            "-d",
+            "2b04:d006",
+            "-a",
+            "0",
+            "-s",
+            "0x080a0000:leave",
+            "-S",
+            &serial,
+            "-D",
+            f,
+        ],
+        &[&a],
+    );
+    assert_eq!(r.code, 74);
+    assert!(
+        r.stderr
+            .starts_with("dfu-util: Warning: Invalid DFU suffix signature\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("Downloading element to address = 0x080a0000, size = 1000\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("File downloaded successfully\nSubmitting leave request...\n"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stderr.lines().last(),
+        Some("dfu-util: Error during download get_status")
+    );
+    assert_eq!(
+        SimDevice::open(&a)
+            .unwrap()
+            .read(0x080A_0000, 1000)
+            .unwrap(),
+        &[0x42u8; 1000][..]
+    );
+    assert_eq!(SimDevice::open(&a).unwrap().boots().len(), 1);
+
+    std::fs::write(a.join("fault"), "leave-ok\n").unwrap();
+    let r = stand_in(&["-a", "0", "-s", "0x080a0000:leave", "-D", f], &[&a]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.ends_with("Transitioning to dfuMANIFEST state\n"),
+        "{}",
+        r.stdout
+    );
+
+    // A .dfu for another platform is refused by the file's VID:PID.
+    let dfu = tmp.path().join("x.dfu");
+    std::fs::write(
+        &dfu,
+        pbuild::image::add_dfu_suffix(&[0x42u8; 1000], 0x2b04, 0xd00a),
+    )
+    .unwrap();
+    let r = stand_in(
+        &["-a", "0", "-s", "0x080a0000", "-D", dfu.to_str().unwrap()],
+        &[&a],
+    );
+    assert_eq!(r.code, 74);
+    assert!(
+        r.stderr
+            .contains("Error: File ID 2b04:d00a does not match device (2b04:d006 or 2b04:d006)"),
+        "{}",
+        r.stderr
+    );
+
+    // Several devices, and -S to pick one.
+    let b = tmp.path().join("b");
+    let other = sim(&b, "photon", 2302, None);
+    let r = stand_in(&["-a", "0", "-s", "0x080a0000", "-D", f], &[&a, &b]);
+    assert_eq!(r.code, 74);
+    assert!(r.stderr.contains("More than one DFU capable USB device found! Try `--list' and specify the serial number or disconnect all but one device"), "{}", r.stderr);
+    let r = stand_in(
+        &[
+            "-a",
+            "0",
+            "-s",
+            "0x080a0000",
+            "-S",
+            &other.identity.serial,
+            "-D",
+            f,
+        ],
+        &[&a, &b],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // Unplugged mid-download: half written, once.
+    std::fs::write(b.join("fault"), "unplug-during-download\n").unwrap();
+    let big = tmp.path().join("big.bin");
+    std::fs::write(&big, vec![0x24u8; 20000]).unwrap();
+    let r = stand_in(
+        &[
+            "-a",
+            "0",
+            "-s",
+            "0x080a0000",
+            "-S",
+            &other.identity.serial,
+            "-D",
+            big.to_str().unwrap(),
+        ],
+        &[&a, &b],
+    );
+    assert_eq!(r.code, 74);
+    assert_eq!(
+        r.stderr.lines().last(),
+        Some("dfu-util: Error during download")
+    );
+    let after = SimDevice::open(&b).unwrap();
+    assert_eq!(after.read(0x080A_0000, 8192).unwrap(), &[0x24u8; 8192][..]);
+    assert_eq!(after.read(0x080A_0000 + 19996, 4).unwrap(), &[0xFF; 4][..]);
+    assert!(after.faults().is_empty(), "one-shot fault cleared");
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect and sim status on their own
+
+/// Particle's release binaries (particle-cli@2.16.0 assets), fetched once by the script.
+fn assets() -> PathBuf {
+    let root = std::env::var_os("PBUILD_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/testdata"));
+    let dir = root.join("particle-cli-2.16.0");
+    if !dir.join(".complete").is_file() {
+        let out = Command::new("bash")
+            .arg(repo().join("tests/support/release-binaries.sh"))
+            .env("PBUILD_TESTDATA", &root)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "fetching release binaries: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir.join("assets")
+}
+
+#[test]
+fn inspect_reads_every_release_binary() {
+    let assets = assets();
+    let mut files: Vec<PathBuf> = ["updates", "binaries"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(assets.join(d))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+        })
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 14, "{files:?}");
+    let mut args = vec!["inspect", "--json"];
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let tmp = tempfile::tempdir().unwrap();
+    let r = pbuild(tmp.path(), &args, &[]).ok();
+    let lines = r.json();
+    assert_eq!(lines.len(), files.len());
+    let by_name = |n: &str| {
+        lines
+            .iter()
+            .find(|l| l["file"].as_str().unwrap().ends_with(n))
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let p1 = by_name("photon-system-part1@2.2.0.bin");
+    assert_eq!(p1["module"]["platform_id"], 6);
+    assert_eq!(p1["module"]["function"], "system-part");
+    assert_eq!(p1["module"]["index"], 1);
+    assert_eq!(p1["module"]["version"], 2202);
+    assert_eq!(p1["module"]["dependencies"][0]["function"], "system-part");
+    assert_eq!(p1["module"]["dependencies"][0]["index"], 2);
+    assert_eq!(p1["module"]["dependencies"][0]["version"], 207);
+    assert_eq!(p1["crc_ok"], true);
+    let e1 = by_name("electron-system-part1@2.2.0.bin");
+    assert_eq!(
+        (
+            e1["module"]["index"].as_u64(),
+            e1["module"]["start"].as_u64()
+        ),
+        (Some(3), Some(0x0806_0000))
+    );
+    let core = by_name("core_tinker.bin");
+    assert!(
+        core["module"].is_null() || core["module"]["platform_id"] == 0,
+        "{core}"
+    );
+    for l in &lines {
+        let name = l["file"].as_str().unwrap();
+        let gen2 = ["photon", "p1", "electron"]
+            .iter()
+            .any(|p| name.contains(&format!("/{p}-")) || name.contains(&format!("/{p}_")));
+        if gen2 {
+            assert!(!l["module"].is_null(), "{name}: {l}");
+            assert_eq!(l["crc_ok"], true, "{name}");
+        }
+    }
+
+    let text = pbuild(tmp.path(), &["inspect", &names[0]], &[]).ok();
+    assert!(text.stdout.starts_with(&names[0]), "{}", text.stdout);
+}
+
+#[test]
+fn sim_create_and_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "electron",
+            "sim",
+            "create",
+            "e",
+            "--system-version",
+            "1512",
+            "--serial",
+            "3C0021000A47343432313031",
+        ],
+        &[],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains(
+            "serial 3c0021000a47343432313031, bootloader 502, system 1512 (Device OS 1.5.2)"
+        ),
+        "{}",
+        r.stdout
+    );
+    let s = sim_status(&tmp.path().join("e"));
+    assert_eq!(s["platform"], "electron");
+    assert_eq!(s["dfu"], "2b04:d00a");
+    assert_eq!(s["state"], "running-user-app");
+    let slots = s["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 6, "bootloader, 3 system parts, user, factory");
+    assert_eq!(slots[3]["module"]["index"], 3);
+    assert_eq!(slots[3]["address"], 0x0806_0000);
+
+    pbuild(
+        tmp.path(),
+        &["--platform", "photon", "sim", "create", "empty", "--empty"],
+        &[],
+    )
+    .ok();
+    let s = sim_status(&tmp.path().join("empty"));
+    assert_eq!(s["state"], "dfu-mode", "{s}");
+
+    let r = pbuild(
+        tmp.path(),
+        &["--platform", "photon", "sim", "create", "e"],
+        &[],
+    )
+    .fails(2);
+    assert!(
+        r.stderr.contains("already holds a simulated device"),
+        "{}",
+        r.stderr
+    );
+    let r = pbuild(
+        tmp.path(),
+        &[
+            "--platform",
+            "photon",
+            "sim",
+            "create",
+            "old",
+            "--system-version",
+            "110",
+        ],
+        &[],
+    )
+    .fails(2);
+    assert!(r.stderr.contains("--bootloader-version"), "{}", r.stderr);
+    let r = pbuild(tmp.path(), &["sim", "status", "nowhere"], &[]).fails(2);
+    assert!(
+        r.stderr.contains("is not a simulated device"),
+        "{}",
+        r.stderr
+    );
+
+    let text = pbuild(tmp.path(), &["sim", "status", "e"], &[]).ok();
+    assert!(
+        text.stdout
+            .contains("at reset: running-user-app (breathing cyan)"),
+        "{}",
+        text.stdout
+    );
+}

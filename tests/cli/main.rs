@@ -1,0 +1,8 @@
+//! Integration tests: the real `pbuild` binary, the real arm-none-eabi toolchain and real make,
+//! on copies of the bundled example tree.
+
+mod support;
+
+mod build;
+mod errors;
+mod flash;
