@@ -1,0 +1,1 @@
+# Environment checks shared by every top-level module (none needed by the fixture).

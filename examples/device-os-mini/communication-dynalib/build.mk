@@ -1,0 +1,1 @@
+CSRC += $(call target_files,src/,*.c)

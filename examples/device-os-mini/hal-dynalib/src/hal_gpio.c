@@ -1,0 +1,2 @@
+#define DYNALIB_IMPORT
+#include "hal_dynalib_gpio.h"

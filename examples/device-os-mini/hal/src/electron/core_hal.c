@@ -1,0 +1,6 @@
+#include "core_hal.h"
+
+const char* HAL_Core_Platform_Name(void)
+{
+    return "Electron";
+}

@@ -1,0 +1,1 @@
+include $(PROJECT_ROOT)/modules/shared/system_module_version.mk

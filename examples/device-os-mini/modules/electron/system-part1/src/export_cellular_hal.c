@@ -1,0 +1,2 @@
+#define DYNALIB_EXPORT
+#include "hal_dynalib_cellular.h"

@@ -1,0 +1,2 @@
+#define DYNALIB_EXPORT
+#include "communication_dynalib.h"

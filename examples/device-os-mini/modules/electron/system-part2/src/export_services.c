@@ -1,0 +1,2 @@
+#define DYNALIB_EXPORT
+#include "services_dynalib.h"

@@ -1,0 +1,2 @@
+#define DYNALIB_IMPORT
+#include "user_dynalib.h"

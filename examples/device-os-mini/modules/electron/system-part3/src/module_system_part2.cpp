@@ -1,0 +1,1 @@
+#include "system_part2_loader.inc"

@@ -1,0 +1,1 @@
+include $(SHARED_MODULAR)/user_build.mk

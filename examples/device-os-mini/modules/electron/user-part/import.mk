@@ -1,0 +1,2 @@
+include ../../shared/system_module_version.mk
+USER_PART_MODULE_PATH ?= $(PROJECT_ROOT)/modules/electron/user-part

@@ -1,0 +1,1 @@
+include $(SHARED_MODULAR)/part1_build.mk

@@ -1,0 +1,2 @@
+#define DYNALIB_EXPORT
+#include "crypto_dynalib.h"

@@ -1,0 +1,2 @@
+#define DYNALIB_EXPORT
+#include "rt_dynalib.h"

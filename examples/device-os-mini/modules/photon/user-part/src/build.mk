@@ -1,0 +1,2 @@
+CPPSRC += $(call target_files,src/,*.cpp)
+CSRC += $(call target_files,src/,*.c)

@@ -1,0 +1,3 @@
+INCLUDE_DIRS += $(SHARED_MODULAR)/inc
+LDFLAGS += -L$(COMMON_BUILD)/arm/linker/stm32f2xx
+LDFLAGS += -L$(COMMON_BUILD)/arm/linker/stm32f2xx/$(PLATFORM_NAME)

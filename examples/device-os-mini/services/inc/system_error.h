@@ -1,0 +1,35 @@
+#pragma once
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum system_error_t {
+    SYSTEM_ERROR_NONE = 0,
+    SYSTEM_ERROR_UNKNOWN = -100,
+    SYSTEM_ERROR_BUSY = -110,
+    SYSTEM_ERROR_NOT_SUPPORTED = -120,
+    SYSTEM_ERROR_NOT_ALLOWED = -130,
+    SYSTEM_ERROR_CANCELLED = -140,
+    SYSTEM_ERROR_ABORTED = -150,
+    SYSTEM_ERROR_TIMEOUT = -160,
+    SYSTEM_ERROR_NOT_FOUND = -170,
+    SYSTEM_ERROR_ALREADY_EXISTS = -180,
+    SYSTEM_ERROR_TOO_LARGE = -190,
+    SYSTEM_ERROR_LIMIT_EXCEEDED = -200,
+    SYSTEM_ERROR_INVALID_STATE = -210,
+    SYSTEM_ERROR_IO = -220,
+    SYSTEM_ERROR_NETWORK = -230,
+    SYSTEM_ERROR_PROTOCOL = -240,
+    SYSTEM_ERROR_INTERNAL = -250,
+    SYSTEM_ERROR_NO_MEMORY = -260,
+    SYSTEM_ERROR_INVALID_ARGUMENT = -270,
+    SYSTEM_ERROR_BAD_DATA = -280,
+    SYSTEM_ERROR_OUT_OF_RANGE = -290
+} system_error_t;
+
+const char* system_error_message(int error);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,2 @@
+#define DYNALIB_IMPORT
+#include "system_dynalib.h"

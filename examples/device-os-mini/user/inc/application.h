@@ -1,0 +1,4 @@
+#pragma once
+
+// older name of Particle.h
+#include "Particle.h"

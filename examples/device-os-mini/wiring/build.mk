@@ -1,0 +1,3 @@
+CPPSRC += $(call target_files,src/,*.cpp)
+
+LOG_MODULE_CATEGORY = wiring

@@ -1,0 +1,1 @@
+CPPSRC += $(call target_files,src/,*.cpp)
