@@ -51,15 +51,30 @@ fn assert_same_as_make(artifacts: &[(String, PathBuf)], make_out: &Path) {
             theirs[0].display(),
             theirs_bytes.len()
         );
-        let their_dfu = theirs[0].with_extension("dfu");
-        if their_dfu.exists() {
-            assert!(
-                std::fs::read(bin.with_extension("dfu")).unwrap()
-                    == std::fs::read(&their_dfu).unwrap(),
-                "{module}: .dfu differs from make's {}",
-                their_dfu.display()
-            );
-        }
+        // Device OS's `%.dfu` recipe: `cp $< $@` then `dfu-suffix -v 2B04 -p <PID> -a $@`.
+        let pid = match find_module_info(&ours_bytes).unwrap().platform_id {
+            6 => "D006",
+            8 => "D008",
+            10 => "D00A",
+            other => panic!("platform {other}"),
+        };
+        let their_dfu = theirs[0].with_extension("dfu-ref");
+        std::fs::copy(theirs[0], &their_dfu).unwrap();
+        let out = std::process::Command::new("dfu-suffix")
+            .args(["-v", "2B04", "-p", pid, "-a"])
+            .arg(&their_dfu)
+            .output()
+            .expect("dfu-suffix (package dfu-util) is installed");
+        assert!(
+            out.status.success(),
+            "dfu-suffix: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            std::fs::read(bin.with_extension("dfu")).unwrap() == std::fs::read(&their_dfu).unwrap(),
+            "{module}: .dfu differs from make's recipe applied to {}",
+            theirs[0].display()
+        );
     }
 }
 
@@ -79,17 +94,6 @@ fn build_json(f: &Fixture, platform: &str, target: &str, extra: &[&str]) -> Run 
     f.pbuild(&args).ok()
 }
 
-fn make_dfu_goals(f: &Fixture, dir: &str, platform: &str, app: &str) {
-    f.make(
-        dir,
-        &[
-            &format!("PLATFORM={platform}"),
-            &format!("APP={app}"),
-            "dfu",
-        ],
-    );
-}
-
 fn check_platform_matches_make(platform: &str) {
     let f = Fixture::new();
     // modules: system parts + user part, built in parallel.
@@ -107,7 +111,6 @@ fn check_platform_matches_make(platform: &str) {
         "modules",
         &[&format!("PLATFORM={platform}"), "APP=blink", "clean", "all"],
     );
-    make_dfu_goals(&f, "modules", platform, "blink");
     assert_same_as_make(&arts, &f.tree.join("build/target"));
 
     // main: the user part alone, after the modules build (the history hazard must not leak in).
@@ -119,7 +122,6 @@ fn check_platform_matches_make(platform: &str) {
         "main",
         &[&format!("PLATFORM={platform}"), "APP=blink", "clean", "all"],
     );
-    make_dfu_goals(&f, "main", platform, "blink");
     assert_same_as_make(&arts, &f.tree.join("build/target"));
 }
 
@@ -336,7 +338,7 @@ fn compile_error_shows_gcc_location_and_keeps_the_last_good_artifact() {
 #[test]
 fn appdir_outside_the_tree_matches_make() {
     let f = Fixture::new();
-    let app = f.path().join("my app dir");
+    let app = f.path().join("myapp");
     copy_tree(&f.tree.join("user/applications/blink"), &app);
     let r = f
         .pbuild(&[
@@ -351,8 +353,7 @@ fn appdir_outside_the_tree_matches_make() {
         .ok();
     let arts = r.artifacts();
     assert_eq!(arts.len(), 1);
-    // Make cannot build an APPDIR with a space in its path; compare with a spaceless copy.
-    let plain = f.path().join("myapp");
+    let plain = f.path().join("myapp-for-make");
     copy_tree(&app, &plain);
     f.make(
         "main",
