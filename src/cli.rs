@@ -72,6 +72,15 @@ pub enum Command {
     Build(BuildArgs),
     /// Remove pbuild's outputs for a platform (or all), and Device OS's own build/target dirs for it.
     Clean(CleanArgs),
+    /// Build, check against the device in DFU mode, and flash: system parts first when the app needs them.
+    Flash(crate::cli_flash::FlashArgs),
+    /// The devices in DFU mode and the modules installed on each (read back over DFU).
+    Device(crate::cli_flash::DeviceArgs),
+    /// What a module binary is: platform, function, version, addresses, dependencies, CRC/SHA.
+    Inspect(crate::cli_flash::InspectArgs),
+    /// Simulated devices for flashing without hardware (with the dfu-util stand-in).
+    #[command(subcommand)]
+    Sim(crate::cli_flash::SimCommand),
 }
 
 #[derive(Debug, Args)]

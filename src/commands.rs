@@ -36,6 +36,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let settings = Settings::load(&o, &cwd)?;
             clean_cmd(&cli, args, &settings)
         }
+        Command::Flash(args) => crate::commands_flash::flash(&cli, args, o, &cwd),
+        Command::Device(args) => crate::commands_flash::device(&cli, args),
+        Command::Inspect(args) => crate::commands_flash::inspect(&cli, args),
+        Command::Sim(sim) => crate::commands_flash::sim(&cli, sim),
     }
 }
 

@@ -53,6 +53,13 @@ pub enum Error {
     },
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
+    #[error(transparent)]
+    Flash(#[from] crate::flash::FlashError),
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    /// Preflight found images the device would reject, or that would stop it running the app.
+    #[error("flash refused, nothing was written:{}", problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    FlashRefused { problems: Vec<String>, hint: String },
     #[error("{0}")]
     Other(String),
 }
@@ -104,14 +111,20 @@ impl Error {
                 "the previous good artifacts are untouched; fix the error above and run the build again".into(),
             ),
             Error::State { .. } => Some("remove the build state with `pbuild clean` if this persists".into()),
+            Error::Flash(e) => crate::commands_flash::flash_hint(e),
+            Error::FlashRefused { hint, .. } => Some(hint.clone()),
+            Error::Sim(e) => crate::commands_flash::sim_hint(e),
             _ => None,
         }
     }
 
-    /// Exit code: 1 for a failed build, 2 for bad input or environment.
+    /// Exit code: 1 for a failed build or flash, 2 for bad input or environment, 3 for a flash
+    /// refused by preflight.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::BuildFailed { .. } => 1,
+            Error::Flash(e) => crate::commands_flash::flash_exit_code(e),
+            Error::FlashRefused { .. } => 3,
             _ => 2,
         }
     }

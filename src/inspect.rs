@@ -115,7 +115,7 @@ pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
     }
 }
 
-fn module_report(info: &module_info::ModuleInfo) -> ModuleReport {
+pub fn module_report(info: &module_info::ModuleInfo) -> ModuleReport {
     ModuleReport {
         header_offset: info.header_offset,
         platform_id: info.platform_id,

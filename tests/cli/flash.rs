@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use pbuild::config::Table;
 use pbuild::device::preflight::{self, Image, Problem};
 use pbuild::flash::{Dfu, Process};
+use pbuild::image::ModuleFunction;
 use pbuild::sim::{CreateOptions, SimDevice};
 
 use crate::support::*;
@@ -130,6 +131,13 @@ fn sim_status(dir: &Path) -> serde_json::Value {
     serde_json::from_str(r.stdout.trim()).unwrap()
 }
 
+fn with_article(platform: &str) -> String {
+    match platform {
+        "electron" => "an electron".into(),
+        other => format!("a {other}"),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The matrix: platform × (right, wrong platform) × (device system older, equal, newer) ×
 // (good, corrupt CRC). Planned by preflight as `pbuild flash --system auto` does, written with the
@@ -172,17 +180,12 @@ fn matrix_never_leaves_a_device_in_safe_mode_or_factory_reset() {
                     }
                     let user: Vec<Image> = all
                         .iter()
-                        .filter(|i| i.label == "user-part.bin" || i.label.starts_with("blink"))
+                        .filter(|i| {
+                            i.header()
+                                .is_some_and(|h| h.function == ModuleFunction::UserPart)
+                        })
                         .cloned()
                         .collect();
-                    let user = if user.is_empty() {
-                        all.iter()
-                            .filter(|i| i.header().is_some_and(|h| h.function.code() == 5))
-                            .cloned()
-                            .collect()
-                    } else {
-                        user
-                    };
                     assert_eq!(user.len(), 1, "{name}: one user part among {:?}", artifacts);
 
                     let dev = SimDevice::open(&dir).unwrap();
@@ -206,8 +209,10 @@ fn matrix_never_leaves_a_device_in_safe_mode_or_factory_reset() {
                                 "{name}: {text:?}"
                             );
                             assert!(
-                                text.iter().any(|t| t
-                                    .contains(&format!("but the device is a {device_platform}"))),
+                                text.iter().any(|t| t.contains(&format!(
+                                    "but the device is {}",
+                                    with_article(device_platform)
+                                ))),
                                 "{name}: {text:?}"
                             );
                         }

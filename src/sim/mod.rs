@@ -1,0 +1,449 @@
+//! A simulated Gen 2 device in a directory: its identity (`device.json`), its 1 MB internal flash
+//! (`flash.bin`, 0x08000000..0x08100000), injected faults (`fault`) and a log of its resets
+//! (`boots.log`). [`dfu_util`] is the dfu-util stand-in that writes into it; the boot rules of
+//! [`crate::device::boot`] say what it would do at a reset. A simulated device is always in DFU
+//! mode: a `:leave` logs one boot and the device is ready for the next flash.
+//!
+//! Faults, one per line in `DIR/fault` or comma-separated in `PBUILD_SIM_FAULT` (all devices):
+//! `not-in-dfu-mode` (invisible to dfu-util), `permission-denied` (found but cannot be opened),
+//! `unplug-during-download` (once: half the image is written, then the device is gone),
+//! `write-fails` (once: the device reports an error during the download), `leave-ok` (the
+//! leave request is answered cleanly instead of with dfu-util's get_status error).
+
+pub mod dfu_util;
+pub mod modules;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::{Platform, Table};
+use crate::device::boot::{Boot, boot};
+use crate::device::installed::{FlashReader, Installed, read_installed};
+use crate::device::{BOOTLOADER_START, FLASH_END, Layout, versions};
+
+pub const FLASH_SIZE: usize = (FLASH_END - BOOTLOADER_START) as usize;
+const IDENTITY: &str = "device.json";
+const FLASH: &str = "flash.bin";
+const FAULT: &str = "fault";
+const BOOTS: &str = "boots.log";
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Error)]
+pub enum SimError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a simulated device: {why}", dir.display())]
+    NotADevice { dir: PathBuf, why: String },
+    #[error("{} already holds a simulated device", dir.display())]
+    Exists { dir: PathBuf },
+    #[error(
+        "no bootloader version is recorded for system version {version} (before Device OS 0.7.0)"
+    )]
+    NoBootloaderFor { version: u16 },
+    #[error("invalid serial `{serial}`: a Particle device ID is 24 hex digits")]
+    BadSerial { serial: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+    move |source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Identity {
+    pub format: u32,
+    /// Platform id (6, 8, 10).
+    pub platform: u16,
+    /// USB serial in DFU mode: the device ID, 24 lower-case hex digits.
+    pub serial: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    NotInDfuMode,
+    PermissionDenied,
+    UnplugDuringDownload,
+    WriteFails,
+    LeaveOk,
+}
+
+impl Fault {
+    pub fn parse(word: &str) -> Option<Fault> {
+        Some(match word.trim() {
+            "not-in-dfu-mode" => Fault::NotInDfuMode,
+            "permission-denied" => Fault::PermissionDenied,
+            "unplug-during-download" => Fault::UnplugDuringDownload,
+            "write-fails" => Fault::WriteFails,
+            "leave-ok" => Fault::LeaveOk,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::NotInDfuMode => "not-in-dfu-mode",
+            Fault::PermissionDenied => "permission-denied",
+            Fault::UnplugDuringDownload => "unplug-during-download",
+            Fault::WriteFails => "write-fails",
+            Fault::LeaveOk => "leave-ok",
+        }
+    }
+
+    /// Faults that happen once and are then cleared from the `fault` file.
+    pub fn one_shot(self) -> bool {
+        matches!(self, Fault::UnplugDuringDownload | Fault::WriteFails)
+    }
+}
+
+pub struct CreateOptions<'a> {
+    pub platform: &'a Platform,
+    pub system_version: u16,
+    pub bootloader_version: Option<u16>,
+    pub serial: Option<String>,
+    /// Only the bootloader (which DFU cannot write); every other slot erased.
+    pub empty: bool,
+}
+
+pub struct SimDevice {
+    pub dir: PathBuf,
+    pub identity: Identity,
+    pub platform: Platform,
+    pub flash: Vec<u8>,
+}
+
+impl SimDevice {
+    pub fn create(dir: &Path, o: &CreateOptions<'_>) -> Result<SimDevice, SimError> {
+        if dir.join(IDENTITY).exists() {
+            return Err(SimError::Exists {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let bootloader_version = match o.bootloader_version {
+            Some(b) => b,
+            None => versions::shipped_bootloader(o.system_version)
+                .map(|(b, _)| b)
+                .ok_or(SimError::NoBootloaderFor {
+                    version: o.system_version,
+                })?,
+        };
+        let serial = match &o.serial {
+            Some(s) => {
+                let s = s.to_ascii_lowercase();
+                if s.len() != 24 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(SimError::BadSerial { serial: s });
+                }
+                s
+            }
+            None => default_serial(dir),
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let mut dev = SimDevice {
+            dir: dir.to_path_buf(),
+            identity: Identity {
+                format: FORMAT,
+                platform: o.platform.id,
+                serial,
+            },
+            platform: o.platform.clone(),
+            flash: vec![0xFF; FLASH_SIZE],
+        };
+        let (at, img) = modules::bootloader(o.platform.id, bootloader_version);
+        dev.write(at, &img);
+        if !o.empty {
+            for (at, img) in modules::system_parts(o.platform, o.system_version) {
+                dev.write(at, &img);
+            }
+            let (at, app) = modules::user_app(o.platform, o.system_version);
+            dev.write(at, &app);
+            if let Some(factory) = crate::device::factory_slot(o.platform.id) {
+                dev.write(factory, &app);
+            }
+        }
+        let text = serde_json::to_string_pretty(&dev.identity).unwrap_or_default();
+        write_atomic(&dir.join(IDENTITY), text.as_bytes())?;
+        dev.save()?;
+        Ok(dev)
+    }
+
+    pub fn open(dir: &Path) -> Result<SimDevice, SimError> {
+        let not = |why: String| SimError::NotADevice {
+            dir: dir.to_path_buf(),
+            why,
+        };
+        let id_path = dir.join(IDENTITY);
+        let text = std::fs::read_to_string(&id_path)
+            .map_err(|e| not(format!("cannot read {IDENTITY}: {e}")))?;
+        let identity: Identity =
+            serde_json::from_str(&text).map_err(|e| not(format!("{IDENTITY}: {e}")))?;
+        if identity.format != FORMAT {
+            return Err(not(format!(
+                "{IDENTITY} has format {}, this pbuild reads {FORMAT}",
+                identity.format
+            )));
+        }
+        let platform = Table::embedded()
+            .by_id(identity.platform)
+            .cloned()
+            .ok_or_else(|| not(format!("unknown platform id {}", identity.platform)))?;
+        let flash_path = dir.join(FLASH);
+        let flash = std::fs::read(&flash_path).map_err(io(&flash_path))?;
+        if flash.len() != FLASH_SIZE {
+            return Err(not(format!(
+                "{FLASH} is {} bytes, expected {FLASH_SIZE}",
+                flash.len()
+            )));
+        }
+        Ok(SimDevice {
+            dir: dir.to_path_buf(),
+            identity,
+            platform,
+            flash,
+        })
+    }
+
+    pub fn save(&self) -> Result<(), SimError> {
+        write_atomic(&self.dir.join(FLASH), &self.flash)
+    }
+
+    pub fn dfu_ids(&self) -> (u16, u16) {
+        self.platform.dfu_ids()
+    }
+
+    pub fn layout(&self) -> Layout {
+        Layout::of(&self.platform)
+    }
+
+    /// Flash bytes at an absolute address; `None` outside internal flash.
+    pub fn read(&self, address: u32, len: u32) -> Option<&[u8]> {
+        let from = address.checked_sub(BOOTLOADER_START)? as usize;
+        let to = from.checked_add(len as usize)?;
+        self.flash.get(from..to)
+    }
+
+    /// Erases the sectors `bytes` touches and writes them, like a DfuSe download. Bytes
+    /// outside internal flash are dropped.
+    pub fn write(&mut self, address: u32, bytes: &[u8]) {
+        let end = u64::from(address) + bytes.len() as u64;
+        for (start, size) in sectors() {
+            if u64::from(start) < end && address < start + size {
+                let from = (start - BOOTLOADER_START) as usize;
+                self.flash[from..from + size as usize].fill(0xFF);
+            }
+        }
+        for (i, b) in bytes.iter().enumerate() {
+            let Some(at) = (address as usize + i).checked_sub(BOOTLOADER_START as usize) else {
+                continue;
+            };
+            if let Some(slot) = self.flash.get_mut(at) {
+                *slot = *b;
+            }
+        }
+    }
+
+    pub fn installed(&self) -> Installed {
+        struct Reader<'a>(&'a SimDevice);
+        impl FlashReader for Reader<'_> {
+            type Error = std::convert::Infallible;
+            fn read(&mut self, address: u32, len: u32) -> Result<Vec<u8>, Self::Error> {
+                Ok(self
+                    .0
+                    .read(address, len)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default())
+            }
+        }
+        match read_installed(&self.layout(), &mut Reader(self)) {
+            Ok(i) => i,
+            Err(never) => match never {},
+        }
+    }
+
+    pub fn boot(&self) -> Boot {
+        boot(&self.installed())
+    }
+
+    /// Faults from `DIR/fault` and `PBUILD_SIM_FAULT`.
+    pub fn faults(&self) -> Vec<Fault> {
+        let mut words: Vec<String> = std::fs::read_to_string(self.dir.join(FAULT))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        if let Ok(env) = std::env::var("PBUILD_SIM_FAULT") {
+            words.extend(env.split(',').map(str::to_string));
+        }
+        words.iter().filter_map(|w| Fault::parse(w)).collect()
+    }
+
+    /// Removes a one-shot fault from `DIR/fault` once it has happened.
+    pub fn clear_fault(&self, fault: Fault) {
+        let path = self.dir.join(FAULT);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return;
+        };
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| Fault::parse(l) != Some(fault))
+            .collect();
+        let _ = std::fs::write(&path, kept.join("\n"));
+    }
+
+    /// Records a reset (after `:leave`) and what the device did.
+    pub fn log_boot(&self) -> Boot {
+        let b = self.boot();
+        let line = format!("{}\n", b.summary());
+        let path = self.dir.join(BOOTS);
+        let mut log = std::fs::read_to_string(&path).unwrap_or_default();
+        log.push_str(&line);
+        let _ = write_atomic(&path, log.as_bytes());
+        b
+    }
+
+    /// The boots logged so far, oldest first.
+    pub fn boots(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join(BOOTS))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// STM32F2 sectors: 4 × 16 K, 1 × 64 K, 7 × 128 K.
+pub fn sectors() -> impl Iterator<Item = (u32, u32)> {
+    let sizes = [0x4000u32, 0x4000, 0x4000, 0x4000, 0x10000]
+        .into_iter()
+        .chain(std::iter::repeat_n(0x20000u32, 7));
+    let mut at = BOOTLOADER_START;
+    sizes.map(move |size| {
+        let s = (at, size);
+        at += size;
+        s
+    })
+}
+
+fn default_serial(dir: &Path) -> String {
+    let abs = crate::paths::absolute(dir);
+    let text = abs.to_string_lossy();
+    let a = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+    let b = xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), 1);
+    format!("{a:016x}{:08x}", b as u32)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
+    crate::fsutil::write_atomic(path, bytes).map_err(|e| match e {
+        crate::Error::Io { path, source } => SimError::Io { path, source },
+        other => SimError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::boot::BootState;
+
+    fn create(
+        platform: &str,
+        version: u16,
+        bootloader: Option<u16>,
+        empty: bool,
+    ) -> (tempfile::TempDir, SimDevice) {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Table::embedded();
+        let dev = SimDevice::create(
+            &dir.path().join("dev"),
+            &CreateOptions {
+                platform: t.find(platform).unwrap(),
+                system_version: version,
+                bootloader_version: bootloader,
+                serial: None,
+                empty,
+            },
+        )
+        .unwrap();
+        (dir, dev)
+    }
+
+    #[test]
+    fn a_new_device_runs_its_app_and_survives_a_reopen() {
+        for p in ["photon", "p1", "electron"] {
+            let (_d, dev) = create(p, 1512, None, false);
+            assert_eq!(
+                dev.boot().state,
+                BootState::RunningUserApp,
+                "{p}: {:?}",
+                dev.boot()
+            );
+            let again = SimDevice::open(&dev.dir).unwrap();
+            assert_eq!(again.identity, dev.identity);
+            assert_eq!(again.installed().bootloader_version(), Some(502));
+            assert_eq!(again.installed().system_version(2), Some(1512));
+            assert_eq!(again.identity.serial.len(), 24);
+        }
+    }
+
+    #[test]
+    fn boot_rules_on_simulated_flash() {
+        // Empty: bootloader only → DFU mode.
+        let (_d, dev) = create("photon", 2302, None, true);
+        assert_eq!(dev.boot().state, BootState::DfuMode);
+
+        // Bootloader too old for 2.x part 2 → safe mode, with the reason.
+        let (_d, dev) = create("photon", 2302, Some(502), false);
+        let b = dev.boot();
+        assert_eq!(b.state, BootState::SafeMode);
+        assert!(
+            b.reasons
+                .iter()
+                .any(|r| r.contains("needs bootloader >= 1003, the device has 502")),
+            "{b:?}"
+        );
+
+        // App needing a newer system → safe mode.
+        let (_d, mut dev) = create("p1", 1512, None, false);
+        let (at, app) = modules::user_app(&dev.platform.clone(), 2302);
+        dev.write(at, &app);
+        let b = dev.boot();
+        assert_eq!(b.state, BootState::SafeMode);
+        assert_eq!(
+            b.reasons,
+            vec!["the user app needs system part 2 >= 2302, the device has 1512"]
+        );
+
+        // Wrong-platform app → factory reset (factory image present), safe mode without one.
+        let (_d, mut dev) = create("photon", 2302, None, false);
+        let electron = Table::embedded().find("electron").unwrap().clone();
+        let (_, foreign) = modules::user_app(&electron, 2302);
+        dev.write(0x080A_0000, &foreign);
+        assert_eq!(dev.boot().state, BootState::FactoryReset);
+        dev.write(0x080E_0000, &[0xFF; 16]);
+        assert_eq!(dev.boot().state, BootState::SafeMode);
+
+        // Corrupt CRC in the app → safe mode.
+        let (_d, mut dev) = create("electron", 2302, None, false);
+        let (at, mut app) = modules::user_app(&dev.platform.clone(), 2302);
+        app[40] ^= 0xFF;
+        dev.write(at, &app);
+        let b = dev.boot();
+        assert_eq!(b.state, BootState::SafeMode);
+        assert!(b.reasons[0].contains("CRC-32"), "{b:?}");
+    }
+
+    #[test]
+    fn sectors_cover_the_flash() {
+        let total: u32 = sectors().map(|(_, s)| s).sum();
+        assert_eq!(total as usize, FLASH_SIZE);
+        assert_eq!(sectors().nth(5), Some((0x0802_0000, 0x20000)));
+    }
+}
