@@ -417,3 +417,135 @@ fn project_toml_gives_the_defaults() {
         );
     }
 }
+
+/// Sources in the tree that `#include "<header>"` directly (the header is not included by other headers).
+fn direct_includers(tree: &Path, header: &str) -> Vec<String> {
+    let mut found: Vec<String> = walkdir::WalkDir::new(tree)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "c" || x == "cpp" || x == "h")
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .contains(&format!("#include \"{header}\""))
+        })
+        .map(|e| e.path().strip_prefix(tree).unwrap().display().to_string())
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn editing_a_header_rebuilds_exactly_its_dependants() {
+    let f = Fixture::new();
+    build_json(&f, "photon", "modules", &[]);
+    let header = "events.h";
+    let includers = direct_includers(&f.tree, header);
+    assert!(
+        includers.iter().all(|s| !s.ends_with(".h")),
+        "{header} is included by a header: {includers:?}"
+    );
+    assert!(!includers.is_empty());
+    // How many distinct compile commands make has for each includer (one per module context).
+    let dry = std::process::Command::new("make")
+        .args(["-n", "-B", "-k", "-C"])
+        .arg(f.tree.join("modules"))
+        .args(["PLATFORM=photon", "APP=blink", "all"])
+        .output()
+        .unwrap();
+    let dry = String::from_utf8_lossy(&dry.stdout);
+    let mut expected: Vec<String> = Vec::new();
+    for src in &includers {
+        let name = Path::new(src)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let mut variants: Vec<&str> = dry
+            .lines()
+            .filter(|l| l.contains(" -c ") && l.ends_with(&format!("/{name}")))
+            .collect();
+        variants.sort();
+        variants.dedup();
+        assert!(!variants.is_empty(), "make never compiles {src}");
+        expected.extend(variants.iter().map(|_| format!("CC {src}")));
+    }
+    expected.sort();
+
+    let path = f.tree.join(
+        walkdir::WalkDir::new(&f.tree)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name() == header)
+            .unwrap()
+            .path()
+            .strip_prefix(&f.tree)
+            .unwrap(),
+    );
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n/* edited */\n");
+    std::fs::write(&path, text).unwrap();
+    let ran = explain(&f, "photon", "modules");
+    let mut compiles: Vec<String> = ran
+        .iter()
+        .filter(|l| l.starts_with("CC "))
+        .cloned()
+        .collect();
+    compiles.sort();
+    assert_eq!(compiles, expected, "all steps run: {ran:?}");
+    assert!(
+        ran.iter().all(|l| ["CC ", "AR ", "LINK ", "IMAGE "]
+            .iter()
+            .any(|k| l.starts_with(k))),
+        "{ran:?}"
+    );
+    assert!(explain(&f, "photon", "modules").is_empty());
+}
+
+#[test]
+fn a_source_saved_while_it_compiles_is_rebuilt_next_time() {
+    let f = Fixture::new();
+    // A compiler wrapper (present for every build, so the toolchain identity never changes) that,
+    // when armed, lets the compile of blink.cpp read the file and then "saves" it again.
+    let real = which("arm-none-eabi-gcc").unwrap();
+    let src = app_file(&f, "blink.cpp");
+    let armed = f.path().join("armed");
+    write_script(
+        &f.bin.join("arm-none-eabi-gcc"),
+        &format!(
+            "#!/bin/sh\n'{}' \"$@\"; rc=$?\ncase \"$*\" in *blink.cpp*) if [ -e '{}' ]; then rm '{}'; echo '// saved during the build' >> '{}'; fi;; esac\nexit $rc\n",
+            real.display(),
+            armed.display(),
+            armed.display(),
+            src.display()
+        ),
+    );
+    build_json(&f, "p1", "main", &[]);
+    std::fs::write(
+        &src,
+        format!(
+            "{}\n// first edit\n",
+            std::fs::read_to_string(&src).unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::write(&armed, "").unwrap();
+    let ran = explain(&f, "p1", "main");
+    assert!(
+        ran.contains(&"CC user/applications/blink/blink.cpp".to_string()),
+        "{ran:?}"
+    );
+    assert!(!armed.exists(), "the wrapper did not fire");
+    let ran = explain(&f, "p1", "main");
+    let compiles: Vec<&String> = ran.iter().filter(|l| l.starts_with("CC ")).collect();
+    assert_eq!(
+        compiles,
+        ["CC user/applications/blink/blink.cpp"],
+        "the save during the build was missed: {ran:?}"
+    );
+    assert!(explain(&f, "p1", "main").is_empty());
+}
