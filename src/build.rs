@@ -95,6 +95,8 @@ fn layout(s: &Settings, gcc: &Path) -> Result<Layout> {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(s.tree.root.as_os_str().as_encoded_bytes());
     h.update(s.tree.version_string.as_bytes());
+    // main and modules number their variants differently: separate directories keep them from trading files.
+    h.update(s.target.name().as_bytes());
     stamp_hash(&mut h, gcc);
     for v in &make_vars {
         h.update(v.as_bytes());

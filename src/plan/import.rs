@@ -613,6 +613,36 @@ impl Importer<'_> {
         }
         let mut inputs = Vec::new();
         let mut map_arg = None;
+        // `-L` dirs where earlier steps produce archives point at pbuild's copies of them: ld may pick
+        // archives up implicitly (a `--specs` file adding `-lnewlib_nano`, say).
+        let mut expanded_l: Vec<(usize, Vec<String>)> = Vec::new();
+        for (i, w) in argv.iter().enumerate().skip(first + 1) {
+            let Some(d) = w.strip_prefix("-L").filter(|d| !d.is_empty()) else {
+                continue;
+            };
+            let dir = resolve(cwd, d);
+            let mut archives: Vec<&PathBuf> = self
+                .producer
+                .iter()
+                .filter(|(orig, _)| {
+                    orig.parent() == Some(dir.as_path())
+                        && orig.extension().is_some_and(|e| e == "a")
+                })
+                .map(|(_, prod)| &prod.mapped)
+                .collect();
+            archives.sort();
+            let mut dirs: Vec<String> = Vec::new();
+            for a in archives {
+                inputs.push(a.clone());
+                let parent = format!("-L{}", a.parent().unwrap_or(Path::new("/")).display());
+                if !dirs.contains(&parent) {
+                    dirs.push(parent);
+                }
+            }
+            if !dirs.is_empty() {
+                expanded_l.push((i, dirs));
+            }
+        }
         for i in first + 1..argv.len() {
             let w = argv[i].clone();
             if i == out_i {
@@ -651,7 +681,7 @@ impl Importer<'_> {
                     .iter()
                     .position(|p| *p == "-Map" || p.starts_with("-Map="))
                 {
-                    map_arg = Some((i, pos));
+                    map_arg = Some((w.clone(), pos));
                 }
                 continue;
             }
@@ -666,6 +696,13 @@ impl Importer<'_> {
                 inputs.push(p);
             }
         }
+        for (i, dirs) in expanded_l.into_iter().rev() {
+            argv.splice(i..=i, dirs);
+        }
+        let out_i = option_value(&argv, "-o").expect("-o is still there");
+        let map_arg = map_arg.and_then(|(word, pos): (String, usize)| {
+            Some((argv.iter().position(|w| *w == word)?, pos))
+        });
         let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
         let label = format!(
             "LINK {}",
