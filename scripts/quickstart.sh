@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Set up, build pbuild, and build the bundled example app for a P1 on the bundled Device OS-shaped tree.
-# Give a real tree with DEVICE_OS_PATH=… and a platform/app with PLATFORM=… APP=….
+# Set up, build pbuild, then build the example app and flash it over (simulated) DFU.
+#
+# Without arguments it uses the bundled Device OS-shaped tree and a simulated P1 running Device OS 2.1.0,
+# so pbuild updates the system parts first and then flashes the app. Real things instead:
+#   DEVICE_OS_PATH=~/device-os PLATFORM=photon APP=tinker DEVICE=<24-hex device id> bash scripts/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,7 +11,15 @@ cargo build --release --quiet
 tree="${DEVICE_OS_PATH:-$PWD/examples/device-os-mini}"
 platform="${PLATFORM:-p1}"
 app="${APP:-blink}"
-pbuild=target/release/pbuild
+out="$PWD/target/quickstart"
+pbuild="$PWD/target/release/pbuild"
+device="${DEVICE:-}"
+if [ -z "$device" ]; then
+  rm -rf "$out/sim-device"
+  "$pbuild" --platform "$platform" sim create "$out/sim-device" --system-version 2101
+  device="sim:$out/sim-device"
+fi
 set -x
-"$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir target/quickstart build
-"$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir target/quickstart build --explain
+"$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir "$out" build
+"$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir "$out" flash --device "$device"
+case "$device" in sim:*) "$pbuild" sim status "${device#sim:}" ;; esac

@@ -10,10 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Build Particle Photon, P1 and Electron firmware from a local Device OS checkout, fast and never stale",
     long_about = "Build Particle Photon, P1 and Electron firmware from a local Device OS checkout.\n\n\
-pbuild reads the build steps from Device OS's own makefiles once (a dry run, cached until a makefile,\n\
-the toolchain or a variable changes), then runs them itself: in parallel, rebuilding only what changed,\n\
+pbuild reads the build steps from Device OS's own makefiles once (a dry run, cached until a makefile, \
+the toolchain or a variable changes), then runs them itself: in parallel, rebuilding only what changed, \
 in build directories keyed by platform, Device OS version and toolchain so nothing stale is ever reused.\n\n\
-Settings come from flags, then the environment (DEVICE_OS_PATH, PBUILD_TARGET_DIR), then project.toml\n\
+Settings come from flags, then the environment (DEVICE_OS_PATH, PBUILD_TARGET_DIR), then project.toml \
 (in the current directory or a parent: platform, app or appdir, tree, jobs, target).",
     after_help = "Examples:\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
 )]
