@@ -43,19 +43,17 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn shown(p: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    crate::paths::shown(p, &cwd)
-}
-
-fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
-    let g = &cli.global;
-    let json = g.message_format == MessageFormat::Json;
-    let mut progress = Progress::new(g.quiet, g.verbose, args.explain);
+/// Run a build with the live progress display (warnings from project.toml first).
+pub fn build_with_progress(
+    s: &Settings,
+    quiet: bool,
+    verbose: bool,
+    explain: bool,
+) -> Result<build::BuildOutput> {
+    let mut progress = Progress::new(quiet, verbose, explain);
     for w in &s.warnings {
         progress.line(&format!("warning: {w}"));
     }
-    let started = Instant::now();
     let mut say = |m: &str| eprintln!("{m}");
     let result = build::build(
         s,
@@ -66,6 +64,19 @@ fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
         },
     );
     progress.done();
+    result
+}
+
+fn shown(p: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    crate::paths::shown(p, &cwd)
+}
+
+fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
+    let g = &cli.global;
+    let json = g.message_format == MessageFormat::Json;
+    let started = Instant::now();
+    let result = build_with_progress(s, g.quiet, g.verbose, args.explain);
     let platform = s.platform()?.name.clone();
     let elapsed = started.elapsed().as_secs_f64();
     let out = match result {

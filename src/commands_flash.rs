@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::build::{self, Artifact, BuildOptions};
+use crate::build::Artifact;
 use crate::cli::{Cli, MessageFormat, TargetArg};
 use crate::cli_flash::{
     DeviceArgs, DfuArgs, FlashArgs, InspectArgs, SimCommand, SimCreateArgs, SimStatusArgs,
@@ -20,7 +20,6 @@ use crate::device::preflight::{self, Image, Plan};
 use crate::device::{Layout, versions};
 use crate::error::{Error, Result};
 use crate::flash::{self, Dfu, DfuDevice, Event, FlashError, Note, Process, UDEV_RULE};
-use crate::progress::Progress;
 use crate::sim::{CreateOptions, SimDevice, SimError};
 
 const DFU_MODE_HOWTO: &str = "put the device in DFU mode: hold MODE (SETUP), tap RESET, keep holding MODE until the LED blinks yellow, then release";
@@ -400,22 +399,8 @@ pub fn device(cli: &Cli, args: &DeviceArgs) -> Result<()> {
 
 fn build_target(s: &Settings, cli: &Cli) -> Result<Vec<Artifact>> {
     let g = &cli.global;
-    let mut progress = Progress::new(g.quiet, g.verbose, false);
-    for w in &s.warnings {
-        progress.line(&format!("warning: {w}"));
-    }
     let started = Instant::now();
-    let mut say = |m: &str| eprintln!("{m}");
-    let result = build::build(
-        s,
-        BuildOptions {
-            runner: &crate::task::RealRunner,
-            reporter: &mut progress,
-            say: &mut say,
-        },
-    );
-    progress.done();
-    let out = result?;
+    let out = crate::commands::build_with_progress(s, g.quiet, g.verbose, false)?;
     if !out.outcome.failed.is_empty() {
         return Err(Error::BuildFailed {
             failed: out.outcome.failed.len(),

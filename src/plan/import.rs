@@ -279,6 +279,15 @@ const VALUE_OPTIONS: &[&str] = &[
 const SOURCE_EXTS: &[&str] = &["c", "cc", "cpp", "cxx", "c++", "C", "S", "s", "sx"];
 const LAUNCHERS: &[&str] = &["ccache", "sccache", "distcc", "icecc"];
 
+/// `KIND file-name`, how archive and link steps are shown.
+fn file_label(kind: &str, path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{kind} {name}")
+}
+
 fn tool_name(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
@@ -570,12 +579,7 @@ impl Importer<'_> {
             }
         }
         let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
-        let label = format!(
-            "AR {}",
-            out.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        );
+        let label = file_label("AR", &out);
         let cwd = cwd.to_path_buf();
         self.add_step(key, std::slice::from_ref(&out), |imp, variant| {
             let out_m = imp.map_output(&out, variant);
@@ -704,12 +708,7 @@ impl Importer<'_> {
             Some((argv.iter().position(|w| *w == word)?, pos))
         });
         let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
-        let label = format!(
-            "LINK {}",
-            out.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        );
+        let label = file_label("LINK", &out);
         let cwd = cwd.to_path_buf();
         self.add_step(key, std::slice::from_ref(&out), |imp, variant| {
             let out_m = imp.map_output(&out, variant);
