@@ -143,18 +143,22 @@ fn fingerprint(
         h.update(v.as_bytes());
         h.update(b"\0");
     }
-    let mut makefiles = s.tree.makefiles();
-    if let Some(a) = s.app.as_ref().filter(|a| !a.dir.starts_with(&s.tree.root)) {
-        makefiles.extend(
-            ["build.mk", "makefile", "Makefile"]
-                .iter()
-                .map(|n| a.dir.join(n))
-                .filter(|p| p.is_file()),
-        );
-    }
-    for m in &makefiles {
+    for (m, hash) in s
+        .tree
+        .makefile_hashes(&s.state_dir().join("makefiles.json"))
+    {
         h.update(m.as_os_str().as_encoded_bytes());
-        h.update(&std::fs::read(m).unwrap_or_default());
+        h.update(&hash.to_le_bytes());
+    }
+    if let Some(a) = s.app.as_ref().filter(|a| !a.dir.starts_with(&s.tree.root)) {
+        for m in ["build.mk", "makefile", "Makefile"]
+            .iter()
+            .map(|n| a.dir.join(n))
+            .filter(|p| p.is_file())
+        {
+            h.update(m.as_os_str().as_encoded_bytes());
+            h.update(&std::fs::read(&m).unwrap_or_default());
+        }
     }
     stamp_hash(&mut h, gcc);
     if let Some(m) = make {
@@ -291,9 +295,12 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     exts.sort();
     exts.dedup();
 
+    let mut phases = Phases::start();
     let l = layout(s, &gcc)?;
     let _lock = lock_state(&s.state_dir(), opts.say)?;
+    phases.mark("lock");
     let fp = fingerprint(s, &l, &gcc, make.as_deref(), &exts);
+    phases.mark("fingerprint");
     let mut notes = Vec::new();
     let mut sorted = sources.clone();
     sorted.sort();
@@ -315,16 +322,19 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
             p
         }
     };
+    phases.mark(if imported { "import" } else { "plan cache" });
     if let AppMode::Templated(t) = &plan.app {
         let order: Vec<String> = t.compiles.iter().map(|c| c.ext.clone()).collect();
         app::order_sources(&t.dir, &mut sources, &order);
     }
     let graph = Graph::from_plan(&plan, &sources)?;
+    phases.mark("graph");
     let mut db = Db::open(&s.state_dir().join("db"))?;
     if let Some(r) = db.recovered.take() {
         (opts.say)(&r);
         notes.push(r);
     }
+    phases.mark("db");
     let mut tools = ToolIds::default();
     let outcome = work::run(
         &graph,
@@ -334,6 +344,8 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         &work::Options { jobs: s.jobs },
         opts.reporter,
     )?;
+    phases.mark("work");
+    phases.report(opts.say);
     let artifacts = graph
         .steps
         .iter()
@@ -412,4 +424,38 @@ fn list_dirs(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Per-phase wall times, printed when `PBUILD_TIMINGS` is set.
+struct Phases {
+    enabled: bool,
+    last: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            enabled: std::env::var_os("PBUILD_TIMINGS").is_some_and(|v| !v.is_empty()),
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+
+    fn report(&self, say: &mut dyn FnMut(&str)) {
+        if self.enabled {
+            let parts: Vec<String> = self
+                .done
+                .iter()
+                .map(|(n, d)| format!("{n} {:.1} ms", d.as_secs_f64() * 1000.0))
+                .collect();
+            say(&format!("timings: {}", parts.join(", ")));
+        }
+    }
 }

@@ -70,28 +70,150 @@ impl Tree {
             .map(Path::to_path_buf)
     }
 
-    /// Every makefile in the tree (`makefile`, `Makefile`, `GNUmakefile`, `*.mk`), sorted, build outputs excluded.
-    pub fn makefiles(&self) -> Vec<PathBuf> {
+    /// Every makefile in the tree (`makefile`, `Makefile`, `GNUmakefile`, `*.mk`), sorted, build outputs
+    /// excluded, with the directories walked to find them.
+    pub fn makefiles(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let build_target = self.root.join("build/target");
-        let mut found: Vec<PathBuf> = walkdir::WalkDir::new(&self.root)
+        let mut dirs = Vec::new();
+        let mut found = Vec::new();
+        let walk = walkdir::WalkDir::new(&self.root)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 let name = e.file_name().to_string_lossy();
                 !(e.file_type().is_dir()
                     && (PRUNED.contains(&name.as_ref()) || e.path() == build_target))
-            })
-            .filter_map(|e| e.ok())
-            .filter(|e| {
-                e.file_type().is_file() && is_makefile(e.file_name().to_string_lossy().as_ref())
-            })
-            .map(|e| e.into_path())
-            .collect();
+            });
+        for e in walk.filter_map(|e| e.ok()) {
+            if e.file_type().is_dir() {
+                dirs.push(e.into_path());
+            } else if e.file_type().is_file()
+                && is_makefile(e.file_name().to_string_lossy().as_ref())
+            {
+                found.push(e.into_path());
+            }
+        }
         found.sort();
-        found
+        (found, dirs)
     }
+
+    /// Content hashes of every makefile, reusing `cache` (a file under the build state) while no walked
+    /// directory changed: adding, removing or renaming a makefile changes its directory's mtime, and a
+    /// makefile whose mtime and size are unchanged keeps its hash. So a no-op build stats instead of walking.
+    pub fn makefile_hashes(&self, cache: &Path) -> Vec<(PathBuf, u64)> {
+        use crate::db::Stamp;
+        let previous: Option<MakefileCache> = std::fs::read(cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let still_valid = previous.filter(|c| {
+            c.root == self.root
+                && c.dirs
+                    .iter()
+                    .all(|(d, mtime)| Stamp::of(d).mtime_ns == *mtime)
+        });
+        let (files, dirs): (Vec<PathBuf>, Vec<(PathBuf, i64)>) = match &still_valid {
+            Some(c) => (
+                c.files.iter().map(|f| f.0.clone()).collect(),
+                c.dirs.clone(),
+            ),
+            None => {
+                let (files, dirs) = self.makefiles();
+                let dirs = dirs.into_iter().map(|d| {
+                    let m = Stamp::of(&d).mtime_ns;
+                    (d, m)
+                });
+                (files, dirs.collect())
+            }
+        };
+        let known_hashes: std::collections::HashMap<&Path, (i64, u64, u64)> = still_valid
+            .iter()
+            .flat_map(|c| c.files.iter().map(|e| (e.0.as_path(), (e.1, e.2, e.3))))
+            .collect();
+        let mut entries = Vec::with_capacity(files.len());
+        for f in files {
+            let stamp = Stamp::of(&f);
+            let known = known_hashes
+                .get(f.as_path())
+                .filter(|e| e.0 == stamp.mtime_ns && e.1 == stamp.size)
+                .map(|e| e.2);
+            let hash = known.unwrap_or_else(|| {
+                xxhash_rust::xxh3::xxh3_64(&std::fs::read(&f).unwrap_or_default())
+            });
+            entries.push((f, stamp.mtime_ns, stamp.size, hash));
+        }
+        let result = entries.iter().map(|e| (e.0.clone(), e.3)).collect();
+        let fresh = MakefileCache {
+            root: self.root.clone(),
+            dirs,
+            files: entries,
+        };
+        if still_valid.as_ref() != Some(&fresh)
+            && let Ok(bytes) = serde_json::to_vec(&fresh)
+        {
+            let _ = crate::fsutil::write_atomic(cache, &bytes);
+        }
+        result
+    }
+}
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct MakefileCache {
+    root: PathBuf,
+    dirs: Vec<(PathBuf, i64)>,
+    /// path, mtime_ns, size, xxh3 of the contents
+    files: Vec<(PathBuf, i64, u64, u64)>,
 }
 
 fn is_makefile(name: &str) -> bool {
     matches!(name, "makefile" | "Makefile" | "GNUmakefile") || name.ends_with(".mk")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn makefile_hashes_follow_edits_additions_and_removals_through_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(root.join("lib/sub")).unwrap();
+        std::fs::create_dir_all(root.join("build/target/x")).unwrap();
+        std::fs::write(root.join("makefile"), "all:\n").unwrap();
+        std::fs::write(root.join("lib/build.mk"), "A=1\n").unwrap();
+        std::fs::write(root.join("build/target/x/ignored.mk"), "\n").unwrap();
+        let tree = Tree {
+            root: root.clone(),
+            version_string: "2.3.1".into(),
+            version: Some(2302),
+        };
+        let cache = dir.path().join("cache.json");
+        let names = |v: &[(PathBuf, u64)]| -> Vec<String> {
+            v.iter()
+                .map(|(p, _)| p.strip_prefix(&root).unwrap().display().to_string())
+                .collect()
+        };
+        let first = tree.makefile_hashes(&cache);
+        assert_eq!(names(&first), ["lib/build.mk", "makefile"]);
+        assert!(cache.is_file());
+        assert_eq!(
+            tree.makefile_hashes(&cache),
+            first,
+            "unchanged tree, same answer from the cache"
+        );
+
+        std::fs::write(root.join("lib/build.mk"), "A=22\n").unwrap();
+        let edited = tree.makefile_hashes(&cache);
+        assert_ne!(edited[0].1, first[0].1, "an edit changes the hash");
+
+        std::fs::write(root.join("lib/sub/extra.mk"), "B=1\n").unwrap();
+        assert_eq!(
+            names(&tree.makefile_hashes(&cache)),
+            ["lib/build.mk", "lib/sub/extra.mk", "makefile"]
+        );
+        std::fs::remove_file(root.join("lib/sub/extra.mk")).unwrap();
+        assert_eq!(
+            names(&tree.makefile_hashes(&cache)),
+            ["lib/build.mk", "makefile"]
+        );
+    }
 }
