@@ -81,6 +81,8 @@ pub enum Command {
     /// Simulated devices for flashing without hardware (with the dfu-util stand-in).
     #[command(subcommand)]
     Sim(crate::cli_flash::SimCommand),
+    /// Rebuild on every save of the app (and flash with --flash); Ctrl-C stops.
+    Watch(WatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -101,4 +103,24 @@ pub struct CleanArgs {
     /// Remove the outputs of every platform, all build state, and the tree's build/target.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// What to build [default: project.toml `target`, else main; `modules` also watches the tree's sources].
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
+    /// Parallel jobs [default: project.toml `jobs`, else the number of cores].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// After each build whose user part changed, flash it to the device in DFU mode (same preflight
+    /// as `pbuild flash`); without a device, keep watching and flash when one appears.
+    #[arg(long)]
+    pub flash: bool,
+    #[command(flatten)]
+    pub dfu: crate::cli_flash::DfuArgs,
+    /// Quiet time after the last change before a build starts: one save often makes several
+    /// events, a `git checkout` hundreds.
+    #[arg(long, value_name = "MS", default_value_t = 150)]
+    pub debounce_ms: u64,
 }

@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Device(args) => crate::commands_flash::device(&cli, args),
         Command::Inspect(args) => crate::commands_flash::inspect(&cli, args),
         Command::Sim(sim) => crate::commands_flash::sim(&cli, sim),
+        Command::Watch(args) => crate::watch::watch(&cli, args, o, &cwd),
     }
 }
 

@@ -264,13 +264,13 @@ fn render_boot(when: &str, b: &Boot) -> String {
 // reaching devices
 
 /// The dfu-util to run and the device asked for.
-struct Connection {
-    tool: Process,
-    serial: Option<String>,
+pub(crate) struct Connection {
+    pub(crate) tool: Process,
+    pub(crate) serial: Option<String>,
 }
 
 impl Connection {
-    fn from_args(a: &DfuArgs) -> Result<Connection> {
+    pub(crate) fn from_args(a: &DfuArgs) -> Result<Connection> {
         match a.device.as_deref().and_then(|d| d.strip_prefix("sim:")) {
             Some(dir) => {
                 let exe = match &a.dfu_util {
@@ -298,7 +298,7 @@ impl Connection {
 }
 
 /// Prints dfu-util command lines (verbose) and reads (verbose).
-fn event_printer(verbose: bool, quiet: bool) -> impl FnMut(Event<'_>) {
+pub(crate) fn event_printer(verbose: bool, quiet: bool) -> impl FnMut(Event<'_>) {
     move |e| match e {
         Event::Command(args) if verbose => eprintln!("  $ dfu-util {}", args.join(" ")),
         Event::Reading { address, len } if verbose => {
@@ -324,7 +324,7 @@ fn event_printer(verbose: bool, quiet: bool) -> impl FnMut(Event<'_>) {
     }
 }
 
-fn platform_of(dev: &DfuDevice) -> Option<Platform> {
+pub(crate) fn platform_of(dev: &DfuDevice) -> Option<Platform> {
     dev.platform_id()
         .and_then(|id| Table::embedded().by_id(id).cloned())
 }
@@ -618,7 +618,7 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
     Ok(())
 }
 
-fn show_plan(plan: &Plan, json: bool, quiet: bool, dev: &DfuDevice) {
+pub(crate) fn show_plan(plan: &Plan, json: bool, quiet: bool, dev: &DfuDevice) {
     if json {
         println!(
             "{}",

@@ -60,6 +60,13 @@ pub enum Error {
     /// Preflight found images the device would reject, or that would stop it running the app.
     #[error("flash refused, nothing was written:{}", problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
     FlashRefused { problems: Vec<String>, hint: String },
+    /// The file watcher (`pbuild watch`) could not start or keep watching.
+    #[error("watching {}: {message}", path.display())]
+    Watch {
+        path: PathBuf,
+        message: String,
+        hint: Option<String>,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -114,6 +121,7 @@ impl Error {
             Error::Flash(e) => crate::commands_flash::flash_hint(e),
             Error::FlashRefused { hint, .. } => Some(hint.clone()),
             Error::Sim(e) => crate::commands_flash::sim_hint(e),
+            Error::Watch { hint, .. } => hint.clone(),
             _ => None,
         }
     }

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod sim;
 pub mod task;
 pub mod tree;
+pub mod watch;
 pub mod work;
 
 pub use error::{Error, Result};
