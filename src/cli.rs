@@ -119,8 +119,10 @@ pub struct WatchArgs {
     pub flash: bool,
     #[command(flatten)]
     pub dfu: crate::cli_flash::DfuArgs,
-    /// Quiet time after the last change before a build starts: one save often makes several
-    /// events, a `git checkout` hundreds.
-    #[arg(long, value_name = "MS", default_value_t = 150)]
+    /// Quiet time after the last change before a build starts. One save makes several events within
+    /// a few ms; a burst longer than this (a big `git checkout`) costs at most one extra build, since
+    /// builds never overlap and changes during a build queue a single follow-up. Kept short because
+    /// it adds to every save-to-binary time.
+    #[arg(long, value_name = "MS", default_value_t = 30)]
     pub debounce_ms: u64,
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
-/// Long enough after a burst for the debouncer (150 ms) and a build to have started if one would.
+/// Long enough after a burst for the debouncer (30 ms by default) and a build to have started if one would.
 const SETTLE: Duration = Duration::from_millis(1500);
 
 /// A running `pbuild watch --platform p1 --app blink`, its stderr captured to a file.
