@@ -62,6 +62,9 @@ if [ -n "${DEVICE_OS_PATH:-}" ]; then
   bench_tree real "$DEVICE_OS_PATH" "${REAL_PLATFORM:-photon}" "${REAL_APP:-tinker}"
 fi
 
+# Keep a section measured by hand (a real tree timed outside this script) unless this run measured one.
+hand="$work/hand.md"
+sed -n '/^## Real Device OS.*measured by hand/,$p' BENCHMARKS.md > "$hand" 2>/dev/null || true
 python3 - "$results" > BENCHMARKS.md <<'PY'
 import json, os, sys, platform, subprocess, datetime
 d = sys.argv[1]
@@ -98,4 +101,5 @@ if os.path.exists(w):
     print(f"| overhead of watch (incl. the 30 ms debounce) | {r['overhead'] * 1000:.0f} ms |")
     print()
 PY
+if [ -s "$hand" ] && [ -z "${DEVICE_OS_PATH:-}" ]; then cat "$hand" >> BENCHMARKS.md; fi
 cat BENCHMARKS.md
