@@ -28,8 +28,6 @@ pub struct BuildOutput {
     pub artifacts: Vec<Artifact>,
     /// The plan was imported from the makefiles in this run (make ran).
     pub imported: bool,
-    pub plan_steps: usize,
-    pub notes: Vec<String>,
 }
 
 /// The C compiler Device OS's makefiles will call (`$(GCC_ARM_PATH)arm-none-eabi-gcc`).
@@ -301,7 +299,6 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     phases.mark("lock");
     let fp = fingerprint(s, &l, &gcc, make.as_deref(), &exts);
     phases.mark("fingerprint");
-    let mut notes = Vec::new();
     let mut sorted = sources.clone();
     sorted.sort();
     let cached = cache::load(&l.plans_dir, &fp).filter(|p| match &p.app {
@@ -332,7 +329,6 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     let mut db = Db::open(&s.state_dir().join("db"))?;
     if let Some(r) = db.recovered.take() {
         (opts.say)(&r);
-        notes.push(r);
     }
     phases.mark("db");
     let mut tools = ToolIds::default();
@@ -362,8 +358,6 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         outcome,
         artifacts,
         imported,
-        plan_steps: graph.steps.len(),
-        notes,
     })
 }
 

@@ -65,17 +65,15 @@ impl CompileTemplate {
             .map(|d| crate::paths::resolve(&self.cwd, d));
         let mut outputs = vec![obj];
         outputs.extend(dep.clone());
-        PlanStep {
-            kind: StepKind::Compile,
-            cwd: self.cwd.clone(),
+        PlanStep::command(
+            StepKind::Compile,
+            self.cwd.clone(),
             argv,
-            inputs: vec![src.to_path_buf()],
+            vec![src.to_path_buf()],
             outputs,
-            depfile: dep,
-            label: format!("CC {}", crate::paths::shown(src, &self.label_base)),
-            takes_app_objects: false,
-            image: None,
-        }
+            dep,
+            format!("CC {}", crate::paths::shown(src, &self.label_base)),
+        )
     }
 }
 

@@ -279,6 +279,11 @@ const VALUE_OPTIONS: &[&str] = &[
 const SOURCE_EXTS: &[&str] = &["c", "cc", "cpp", "cxx", "c++", "C", "S", "s", "sx"];
 const LAUNCHERS: &[&str] = &["ccache", "sccache", "distcc", "icecc"];
 
+/// What makes two commands the same step: the directory and every word (inputs already resolved).
+fn command_key(cwd: &Path, argv: &[String]) -> String {
+    format!("{}\0{}", cwd.display(), argv.join("\0"))
+}
+
 /// `KIND file-name`, how archive and link steps are shown.
 fn file_label(kind: &str, path: &Path) -> String {
     let name = path
@@ -537,7 +542,7 @@ impl Importer<'_> {
         if let Some(m) = &src_mapped {
             argv[src_i] = m.display().to_string();
         }
-        let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
+        let key = command_key(cwd, &argv);
         let label = format!("CC {}", crate::paths::shown(&src, &self.ctx.tree_root));
         let cwd = cwd.to_path_buf();
         self.add_step(key, &[out.clone(), dep.clone()], |imp, variant| {
@@ -545,17 +550,15 @@ impl Importer<'_> {
             let dep_m = imp.map_output(&dep, variant);
             argv[out_i] = out_m.display().to_string();
             argv[dep_i] = dep_m.display().to_string();
-            PlanStep {
-                kind: StepKind::Compile,
+            PlanStep::command(
+                StepKind::Compile,
                 cwd,
                 argv,
-                inputs: vec![src_mapped.unwrap_or(src)],
-                outputs: vec![out_m, dep_m.clone()],
-                depfile: Some(dep_m),
+                vec![src_mapped.unwrap_or(src)],
+                vec![out_m, dep_m.clone()],
+                Some(dep_m),
                 label,
-                takes_app_objects: false,
-                image: None,
-            }
+            )
         });
     }
 
@@ -578,23 +581,21 @@ impl Importer<'_> {
                 None => inputs.push(p),
             }
         }
-        let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
+        let key = command_key(cwd, &argv);
         let label = file_label("AR", &out);
         let cwd = cwd.to_path_buf();
         self.add_step(key, std::slice::from_ref(&out), |imp, variant| {
             let out_m = imp.map_output(&out, variant);
             argv[ar_i] = out_m.display().to_string();
-            PlanStep {
-                kind: StepKind::Archive,
+            PlanStep::command(
+                StepKind::Archive,
                 cwd,
                 argv,
                 inputs,
-                outputs: vec![out_m],
-                depfile: None,
+                vec![out_m],
+                None,
                 label,
-                takes_app_objects: false,
-                image: None,
-            }
+            )
         });
     }
 
@@ -707,7 +708,7 @@ impl Importer<'_> {
         let map_arg = map_arg.and_then(|(word, pos): (String, usize)| {
             Some((argv.iter().position(|w| *w == word)?, pos))
         });
-        let key = format!("{}\0{}", cwd.display(), argv.join("\0"));
+        let key = command_key(cwd, &argv);
         let label = file_label("LINK", &out);
         let cwd = cwd.to_path_buf();
         self.add_step(key, std::slice::from_ref(&out), |imp, variant| {
@@ -724,17 +725,7 @@ impl Importer<'_> {
                 }
                 argv[i] = format!("-Wl,{}", parts.join(","));
             }
-            PlanStep {
-                kind: StepKind::Link,
-                cwd,
-                argv,
-                inputs,
-                outputs: vec![out_m],
-                depfile: None,
-                label,
-                takes_app_objects: false,
-                image: None,
-            }
+            PlanStep::command(StepKind::Link, cwd, argv, inputs, vec![out_m], None, label)
         });
     }
 

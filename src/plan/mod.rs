@@ -81,8 +81,27 @@ pub struct Plan {
     pub compiles_listed: usize,
 }
 
-impl Plan {
-    pub fn step_count(&self) -> usize {
-        self.steps.len()
+impl PlanStep {
+    /// A step that runs a command (compile, archive, link); images are built with their `ImageSpec`.
+    pub fn command(
+        kind: StepKind,
+        cwd: PathBuf,
+        argv: Vec<String>,
+        inputs: Vec<PathBuf>,
+        outputs: Vec<PathBuf>,
+        depfile: Option<PathBuf>,
+        label: String,
+    ) -> PlanStep {
+        PlanStep {
+            kind,
+            cwd,
+            argv,
+            inputs,
+            outputs,
+            depfile,
+            label,
+            takes_app_objects: false,
+            image: None,
+        }
     }
 }
