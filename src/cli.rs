@@ -50,6 +50,9 @@ pub struct Global {
     /// Print more: every command line as it runs.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Colour: on a terminal only, and never when NO_COLOR is set (auto); always; never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = crate::term::ColorChoice::Auto)]
+    pub color: crate::term::ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +86,30 @@ pub enum Command {
     Sim(crate::cli_flash::SimCommand),
     /// Rebuild on every save of the app (and flash with --flash); Ctrl-C stops.
     Watch(WatchArgs),
+    /// Check the toolchain, make, dfu-util, the udev rule, the tree and DFU devices; say how to fix
+    /// what is missing. Exits 2 when something `build` or `flash` needs is missing.
+    Doctor(DoctorArgs),
+    /// Print a shell completion script for bash, zsh, fish, elvish or PowerShell.
+    ///
+    /// Install it where the shell looks:
+    ///   bash: pbuild completions bash > ~/.local/share/bash-completion/completions/pbuild
+    ///   zsh:  pbuild completions zsh > ~/.zfunc/_pbuild   (with `fpath+=~/.zfunc` before `compinit` in ~/.zshrc)
+    ///   fish: pbuild completions fish > ~/.config/fish/completions/pbuild.fish
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub dfu: crate::cli_flash::DfuArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Inspect(args) => crate::commands_flash::inspect(&cli, args),
         Command::Sim(sim) => crate::commands_flash::sim(&cli, sim),
         Command::Watch(args) => crate::watch::watch(&cli, args, o, &cwd),
+        Command::Doctor(args) => crate::commands_doctor::doctor(&cli, args, o, &cwd),
+        Command::Completions(args) => crate::commands_doctor::completions(args),
+    }
+}
+
+/// Show an error: `error:` and `hint:` lines on stderr; with `--message-format json` also an
+/// `error` object on stdout, so a tool reading JSON lines learns why a command failed.
+pub fn report_error(e: &Error, json: bool) {
+    let hint = e.hint();
+    eprint!(
+        "{}",
+        crate::term::error_lines(&e.to_string(), hint.as_deref())
+    );
+    if json {
+        println!(
+            "{}",
+            json!({"reason": "error", "message": e.to_string(), "hint": hint, "exit_code": e.exit_code()})
+        );
     }
 }
 
@@ -53,9 +71,15 @@ pub fn build_with_progress(
 ) -> Result<build::BuildOutput> {
     let mut progress = Progress::new(quiet, verbose, explain);
     for w in &s.warnings {
-        progress.line(&format!("warning: {w}"));
+        progress.line(&crate::term::warning(w));
     }
-    let mut say = |m: &str| eprintln!("{m}");
+    // -q hides what the build says (importing, waiting for the lock), but not the timings that
+    // PBUILD_TIMINGS=1 asked for.
+    let mut say = |m: &str| {
+        if !quiet || m.starts_with("timings:") {
+            eprintln!("{m}")
+        }
+    };
     let result = build::build(
         s,
         BuildOptions {

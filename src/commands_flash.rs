@@ -567,9 +567,12 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
     }
     if !plan.problems.is_empty() && !g.quiet {
         for p in &plan.problems {
-            eprintln!("warning: {p}");
+            eprintln!("{}", crate::term::warning(&p.to_string()));
         }
-        eprintln!("warning: --force: flashing despite these problems");
+        eprintln!(
+            "{}",
+            crate::term::warning("--force: flashing despite these problems")
+        );
     }
     if args.dry_run {
         if json {

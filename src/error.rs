@@ -67,6 +67,9 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// `pbuild doctor` found something `build` or `flash` needs missing (the checks say what).
+    #[error("{} cannot work until the ✗ lines above are fixed", blocked.iter().map(|b| format!("`pbuild {b}`")).collect::<Vec<_>>().join(" and "))]
+    DoctorFailed { blocked: Vec<String> },
     #[error("{0}")]
     Other(String),
 }

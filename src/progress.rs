@@ -92,7 +92,16 @@ impl Reporter for Progress {
         let mut err = std::io::stderr().lock();
         self.clear_status(&mut err);
         if !result.ok {
-            let _ = writeln!(err, "FAILED: {}", step.plan.label);
+            let _ = writeln!(
+                err,
+                "{} {}",
+                crate::term::paint(
+                    crate::term::Stream::Stderr,
+                    crate::term::Style::Error,
+                    "FAILED:"
+                ),
+                step.plan.label
+            );
             if !step.plan.argv.is_empty() {
                 let _ = writeln!(
                     err,
