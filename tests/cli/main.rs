@@ -4,6 +4,8 @@
 mod support;
 
 mod build;
+mod doctor;
 mod errors;
 mod flash;
+mod ui;
 mod watch;
