@@ -406,7 +406,15 @@ fn build_target(s: &Settings, cli: &Cli) -> Result<Vec<Artifact>> {
             failed: out.outcome.failed.len(),
         });
     }
-    if !g.quiet {
+    if g.message_format == MessageFormat::Json {
+        for a in &out.artifacts {
+            println!(
+                "{}",
+                json!({"reason": "artifact", "module": a.module, "platform": a.platform,
+                       "bin": a.bin, "elf": a.elf, "dfu": a.dfu})
+            );
+        }
+    } else if !g.quiet {
         eprintln!(
             "Built {} {} in {:.2}s: {} of {} steps ran",
             s.platform()?.name,
@@ -458,7 +466,29 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
     });
 
     let conn = Connection::from_args(&args.dfu)?;
-    let mut printer = event_printer(g.verbose, g.quiet || json);
+    let mut human = event_printer(g.verbose, g.quiet || json);
+    let mut printer = |e: Event<'_>| {
+        if let (
+            true,
+            Event::Written {
+                n,
+                total,
+                write,
+                note,
+                seconds,
+            },
+        ) = (json, &e)
+        {
+            println!(
+                "{}",
+                json!({"reason": "flash-written", "n": n, "total": total, "file": write.path,
+                       "what": write.what, "address": write.address, "len": write.len,
+                       "leave": write.leave, "seconds": seconds,
+                       "reset_status_error": *note == Note::LeftWithStatusError})
+            );
+        }
+        human(e)
+    };
     let mut dfu = Dfu {
         tool: &conn.tool,
         on_event: &mut printer,
@@ -586,6 +616,12 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
         return Ok(());
     }
     if plan.writes.is_empty() {
+        if json {
+            println!(
+                "{}",
+                json!({"reason": "flash-finished", "success": true, "written": 0, "after": plan.after})
+            );
+        }
         return Ok(());
     }
     let notes = dfu.execute(&dev, &plan);

@@ -172,3 +172,64 @@ fn quiet_build_prints_nothing_and_verbose_prints_the_commands() {
         .unwrap_or_else(|| panic!("-v did not show the compile command:\n{}", r.stderr));
     assert!(compile.contains(" -c "), "{compile}");
 }
+
+#[test]
+fn flash_json_lines_cover_build_plan_each_write_and_the_end() {
+    let f = Fixture::new();
+    let dev = f.path().join("dev");
+    f.pbuild(&[
+        "--platform",
+        "photon",
+        "sim",
+        "create",
+        dev.to_str().unwrap(),
+    ])
+    .ok();
+    let device = format!("sim:{}", dev.display());
+    let r = f
+        .pbuild(&[
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "--message-format",
+            "json",
+            "flash",
+            "--device",
+            &device,
+        ])
+        .ok();
+    let lines = r.json();
+    assert_eq!(
+        lines.len(),
+        r.stdout.lines().count(),
+        "non-JSON on stdout:\n{}",
+        r.stdout
+    );
+    let reasons: Vec<&str> = lines
+        .iter()
+        .map(|v| v["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["artifact", "flash-plan", "flash-written", "flash-finished"],
+        "{}",
+        r.stdout
+    );
+    let artifact = &lines[0];
+    assert_eq!(artifact["module"], "user-part");
+    let written = &lines[2];
+    assert_eq!(
+        (written["n"].as_u64(), written["total"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(written["address"], 0x080A0000u32);
+    assert_eq!(written["leave"], true);
+    let len = std::fs::metadata(artifact["bin"].as_str().unwrap())
+        .unwrap()
+        .len();
+    assert_eq!(written["len"].as_u64(), Some(len));
+    assert_eq!(lines[3]["success"], true);
+    assert_eq!(lines[3]["written"], 1);
+    assert_eq!(lines[3]["after"]["state"], "running-user-app");
+}
