@@ -86,14 +86,18 @@ pub enum Command {
     Sim(crate::cli_flash::SimCommand),
     /// Rebuild on every save of the app (and flash with --flash); Ctrl-C stops.
     Watch(WatchArgs),
-    /// Check the toolchain, make, dfu-util, the udev rule, the tree and DFU devices; say how to fix
-    /// what is missing. Exits 2 when something `build` or `flash` needs is missing.
+    /// Check the toolchain, make, dfu-util, the udev rule, the tree and DFU devices, with the fix for what is missing
+    ///
+    /// One line per check: ✓ fine, ! worth fixing, ✗ broken, with the fix under it. Exits 2 when
+    /// something `build` (compiler, newlib, make, tree) or `flash` (dfu-util, device permissions)
+    /// needs is broken; warnings do not fail.
     Doctor(DoctorArgs),
-    /// Print a shell completion script for bash, zsh, fish, elvish or PowerShell.
+    /// Print a shell completion script for bash, zsh, fish, elvish or PowerShell
     ///
     /// Install it where the shell looks:
     ///   bash: pbuild completions bash > ~/.local/share/bash-completion/completions/pbuild
-    ///   zsh:  pbuild completions zsh > ~/.zfunc/_pbuild   (with `fpath+=~/.zfunc` before `compinit` in ~/.zshrc)
+    ///   zsh:  pbuild completions zsh > ~/.zfunc/_pbuild
+    ///         (and `fpath+=~/.zfunc` before `compinit` in ~/.zshrc)
     ///   fish: pbuild completions fish > ~/.config/fish/completions/pbuild.fish
     #[command(verbatim_doc_comment)]
     Completions(CompletionsArgs),

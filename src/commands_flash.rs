@@ -26,7 +26,8 @@ const DFU_MODE_HOWTO: &str = "put the device in DFU mode: hold MODE (SETUP), tap
 
 fn udev_howto() -> String {
     format!(
-        "on Linux, let your user open the device with a udev rule:\n  echo '{UDEV_RULE}' | sudo tee /etc/udev/rules.d/50-particle.rules\n  sudo udevadm control --reload, then unplug and replug the device"
+        "on Linux, let your user open the device with a udev rule:\n  echo '{UDEV_RULE}' | sudo tee {}\n  sudo udevadm control --reload, then unplug and replug the device",
+        crate::doctor::UDEV_RULE_PATH
     )
 }
 
@@ -37,12 +38,12 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
             "the dfu-util stand-in is built and installed with pbuild (`cargo build` builds both binaries); expected it at {}",
             exe.display()
         ),
-        FlashError::DfuUtilMissing { .. } => "install dfu-util (Debian/Ubuntu: sudo apt-get install dfu-util; Fedora: sudo dnf install dfu-util; macOS: brew install dfu-util), or name one with --dfu-util PATH or PBUILD_DFU_UTIL\nno hardware? `pbuild sim create dev --platform photon` and flash with --device sim:dev".into(),
+        FlashError::DfuUtilMissing { .. } => "install dfu-util (Debian/Ubuntu: sudo apt-get install dfu-util; Fedora: sudo dnf install dfu-util; macOS: brew install dfu-util), or name one with --dfu-util PATH or PBUILD_DFU_UTIL\nno hardware? `pbuild sim create dev --platform photon` and flash with --device sim:dev\n`pbuild doctor` checks everything build and flash need".into(),
         FlashError::NoDevice { .. } => format!(
             "{DFU_MODE_HOWTO}\nif it blinks yellow and is still not found, it may be a permissions problem; {}",
             udev_howto()
         ),
-        FlashError::CannotOpen { .. } => udev_howto(),
+        FlashError::CannotOpen { .. } => format!("{}\n`pbuild doctor` checks the udev rule", udev_howto()),
         FlashError::SeveralDevices { devices } if !devices.is_empty() => format!(
             "choose one with --device SERIAL:{}",
             devices.iter().map(|d| format!("\n  {d}")).collect::<String>()

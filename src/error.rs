@@ -74,6 +74,9 @@ pub enum Error {
     Other(String),
 }
 
+/// The last hint line of errors about the machine rather than the input.
+const DOCTOR: &str = "`pbuild doctor` checks everything build and flash need";
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
@@ -109,11 +112,10 @@ impl Error {
                 "pass --app <name> or --appdir <dir>, or set `app`/`appdir` in project.toml".into(),
             ),
             Error::NoSources { .. } => Some("add a .cpp file with setup() and loop()".into()),
-            Error::ToolMissing { hint, .. } => Some(hint.clone()),
-            Error::ToolTooOld { .. } => Some(
-                "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)"
-                    .into(),
-            ),
+            Error::ToolMissing { hint, .. } => Some(format!("{hint}\n{DOCTOR}")),
+            Error::ToolTooOld { .. } => Some(format!(
+                "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)\n{DOCTOR}"
+            )),
             Error::Import { output, .. } if !output.is_empty() => {
                 Some(format!("make said:\n{}", tail_lines(output, 15)))
             }

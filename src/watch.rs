@@ -243,7 +243,7 @@ fn wait_for_changes(
                     if matches!(&err, Error::Watch { hint: Some(_), .. }) {
                         return Err(err);
                     }
-                    ui.say(&format!("warning: {err}"));
+                    ui.say(&crate::term::warning(&err.to_string()));
                 }
             }
         }
@@ -329,10 +329,11 @@ fn build_cycle(
                            "success": false, "error": e.to_string(), "seconds": seconds})
                 );
             } else {
-                ui.say(&format!("[{cycle}] error: {e}"));
-                if let Some(hint) = e.hint() {
-                    for line in hint.lines() {
-                        ui.say(&format!("  hint: {line}"));
+                let text = crate::term::error_lines(&e.to_string(), e.hint().as_deref());
+                for (n, line) in text.lines().enumerate() {
+                    match n {
+                        0 => ui.say(&format!("[{cycle}] {line}")),
+                        _ => ui.say(line),
                     }
                 }
             }
