@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod graph;
 pub mod image;
 pub mod inspect;
+pub mod layout;
 pub mod paths;
 pub mod plan;
 pub mod progress;
