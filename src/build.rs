@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::compdb;
 use crate::config::{Settings, Target};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -328,6 +329,14 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     }
     let graph = Graph::from_plan(&plan, &sources)?;
     phases.mark("graph");
+    if let Some(root) = &s.project_root {
+        let app_dir = s.app.as_ref().map(|a| a.dir.as_path());
+        let entries = compdb::entries(&graph, app_dir, s.target == Target::Modules);
+        if !entries.is_empty() {
+            compdb::write(root, &entries)?;
+        }
+    }
+    phases.mark("compile_commands");
     let mut db = Db::open(&s.state_dir().join("db"))?;
     if let Some(r) = db.recovered.take() {
         (opts.say)(&r);

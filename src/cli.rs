@@ -83,6 +83,8 @@ pub enum Command {
     Sim(crate::cli_flash::SimCommand),
     /// Rebuild on every save of the app (and flash with --flash); Ctrl-C stops.
     Watch(WatchArgs),
+    /// Create a project: project.toml, project.properties, src/NAME.cpp, .gitignore, README.md.
+    New(NewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,4 +127,18 @@ pub struct WatchArgs {
     /// it adds to every save-to-binary time.
     #[arg(long, value_name = "MS", default_value_t = 30)]
     pub debounce_ms: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  pbuild new blink --platform p1 --tree ~/device-os\n  pbuild new apps/sensor --ino"
+)]
+pub struct NewArgs {
+    /// The project directory to create; its name names the app (letters, digits, `-`, `_`).
+    /// With --platform and --tree, those go into its project.toml.
+    #[arg(value_name = "NAME")]
+    pub path: PathBuf,
+    /// Write src/NAME.ino (Arduino-style: no #include, no prototypes needed) instead of src/NAME.cpp.
+    #[arg(long)]
+    pub ino: bool,
 }
