@@ -6,4 +6,5 @@ mod support;
 mod build;
 mod errors;
 mod flash;
+mod project;
 mod watch;
