@@ -14,8 +14,10 @@ pbuild reads the build steps from Device OS's own makefiles once (a dry run, cac
 the toolchain or a variable changes), then runs them itself: in parallel, rebuilding only what changed, \
 in build directories keyed by platform, Device OS version and toolchain so nothing stale is ever reused.\n\n\
 Settings come from flags, then the environment (DEVICE_OS_PATH, PBUILD_TARGET_DIR), then project.toml \
-(in the current directory or a parent: platform, app or appdir, tree, jobs, target).",
-    after_help = "Examples:\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
+(in the current directory or a parent: platform, app or appdir, tree, jobs, target). In a Particle project \
+(project.properties, src/, lib/) the project is the app and project.toml is optional. Every build writes \
+compile_commands.json at the project root for clangd / VS Code.",
+    after_help = "Examples:\n  pbuild new blink --platform p1 --tree ~/device-os\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -52,6 +52,9 @@ fn new_cmd(cli: &Cli, args: &crate::cli::NewArgs) -> Result<()> {
         Some(name) => Some(crate::new::platform(&table, name)?),
         None => None,
     };
+    if let Some(tree) = &g.tree {
+        crate::tree::Tree::open(tree)?;
+    }
     let dir = crate::new::create(&crate::new::NewProject {
         path: &args.path,
         platform: platform.as_ref(),
