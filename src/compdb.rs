@@ -1,7 +1,7 @@
 //! `compile_commands.json` (the JSON compilation database clangd and VS Code read) for a build.
 //!
-//! One file per project root: the directory of `project.toml` / `project.properties`, else the app's
-//! directory, where clangd finds it by walking up from a source. It lists the app's compiles (its
+//! One file per project root: the directory of `project.toml` / `project.properties` when the app is
+//! below it, else the app's directory, where clangd finds it by walking up from a source. It lists the app's compiles (its
 //! libraries' too) and, for `--target modules`, every compile of the tree: the exact command pbuild
 //! runs for each, `{directory, arguments, file, output}`. It is rewritten (atomically) only when its
 //! content changes, so an editor does not re-index after a no-op build.

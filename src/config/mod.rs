@@ -81,8 +81,8 @@ pub struct Settings {
     pub target: Target,
     pub jobs: usize,
     pub target_dir: PathBuf,
-    /// Where `compile_commands.json` goes: the directory of project.toml / project.properties,
-    /// else the app's directory.
+    /// Where `compile_commands.json` goes: the directory of project.toml / project.properties
+    /// when the app is below it, else the app's directory.
     pub project_root: Option<PathBuf>,
     pub warnings: Vec<String>,
 }
@@ -281,9 +281,12 @@ impl Settings {
             })
             .unwrap_or_else(|| tree.root.join("build/pbuild"));
 
+        // clangd looks for compile_commands.json in the sources' parent directories: the project
+        // root when the app is inside it, else the app's own directory.
         let project_root = root
-            .or_else(|| app.as_ref().map(|a| a.dir.clone()))
-            .map(|r| crate::paths::normalize(&r));
+            .map(|r| crate::paths::normalize(&crate::paths::absolute(&r)))
+            .filter(|r| app.as_ref().is_none_or(|a| a.dir.starts_with(r)))
+            .or_else(|| app.as_ref().map(|a| a.dir.clone()));
         Ok(Settings {
             table,
             project,
