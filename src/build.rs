@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::compdb;
 use crate::config::{Settings, Target};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -88,6 +89,7 @@ fn layout(s: &Settings, gcc: &Path) -> Result<Layout> {
         } else {
             format!("APPDIR={}", a.dir.display())
         });
+        make_vars.extend(a.layout.make_vars());
     }
     // Build directories are keyed by platform, Device OS version, toolchain and variables.
     let mut h = xxhash_rust::xxh3::Xxh3::new();
@@ -149,9 +151,10 @@ fn fingerprint(
         h.update(&hash.to_le_bytes());
     }
     if let Some(a) = s.app.as_ref().filter(|a| !a.dir.starts_with(&s.tree.root)) {
+        let dirs = [a.dir.clone(), a.layout.app_root()];
         for m in ["build.mk", "makefile", "Makefile"]
             .iter()
-            .map(|n| a.dir.join(n))
+            .flat_map(|n| dirs.iter().map(move |d| d.join(n)))
             .filter(|p| p.is_file())
         {
             h.update(m.as_os_str().as_encoded_bytes());
@@ -217,8 +220,9 @@ fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str) -> Result<Plan> {
             output: text,
         });
     }
+    let roots = s.app.as_ref().map(|a| a.layout.roots()).unwrap_or_default();
     let (steps, app_compiles_at, app) =
-        app::templatize(parsed.steps, ctx.app_dir.as_deref(), &s.tree.root);
+        app::templatize(parsed.steps, ctx.app_dir.as_deref(), &roots, &s.tree.root);
     Ok(Plan {
         version: PLAN_VERSION,
         fingerprint: fp.to_string(),
@@ -278,20 +282,20 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     }
     let mut sources = match &s.app {
         Some(a) => {
-            let found = app::discover(&a.dir);
-            if found.is_empty() {
-                return Err(Error::NoSources { dir: a.dir.clone() });
+            let found = a.layout.discover();
+            if !found.iter().any(|f| a.layout.library_of(f).is_none()) {
+                return Err(Error::NoSources {
+                    dir: a.layout.app_root(),
+                });
             }
             found
         }
         None => Vec::new(),
     };
-    let mut exts: Vec<String> = sources
-        .iter()
-        .filter_map(|p| p.extension().map(|e| e.to_string_lossy().into_owned()))
-        .collect();
-    exts.sort();
-    exts.dedup();
+    let exts: Vec<String> = match &s.app {
+        Some(a) => a.layout.fingerprint_words(&sources),
+        None => Vec::new(),
+    };
 
     let mut phases = Phases::start();
     let l = layout(s, &gcc)?;
@@ -321,11 +325,18 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     };
     phases.mark(if imported { "import" } else { "plan cache" });
     if let AppMode::Templated(t) = &plan.app {
-        let order: Vec<String> = t.compiles.iter().map(|c| c.ext.clone()).collect();
-        app::order_sources(&t.dir, &mut sources, &order);
+        t.order(&mut sources);
     }
     let graph = Graph::from_plan(&plan, &sources)?;
     phases.mark("graph");
+    if let Some(root) = &s.project_root {
+        let app_dir = s.app.as_ref().map(|a| a.dir.as_path());
+        let entries = compdb::entries(&graph, app_dir, s.target == Target::Modules);
+        if !entries.is_empty() {
+            compdb::write(root, &entries)?;
+        }
+    }
+    phases.mark("compile_commands");
     let mut db = Db::open(&s.state_dir().join("db"))?;
     if let Some(r) = db.recovered.take() {
         (opts.say)(&r);

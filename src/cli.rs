@@ -14,8 +14,10 @@ pbuild reads the build steps from Device OS's own makefiles once (a dry run, cac
 the toolchain or a variable changes), then runs them itself: in parallel, rebuilding only what changed, \
 in build directories keyed by platform, Device OS version and toolchain so nothing stale is ever reused.\n\n\
 Settings come from flags, then the environment (DEVICE_OS_PATH, PBUILD_TARGET_DIR), then project.toml \
-(in the current directory or a parent: platform, app or appdir, tree, jobs, target).",
-    after_help = "Examples:\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
+(in the current directory or a parent: platform, app or appdir, tree, jobs, target). In a Particle project \
+(project.properties, src/, lib/) the project is the app and project.toml is optional. Every build writes \
+compile_commands.json at the project root for clangd / VS Code.",
+    after_help = "Examples:\n  pbuild new blink --platform p1 --tree ~/device-os\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -101,6 +103,8 @@ pub enum Command {
     ///   fish: pbuild completions fish > ~/.config/fish/completions/pbuild.fish
     #[command(verbatim_doc_comment)]
     Completions(CompletionsArgs),
+    /// Create a project: project.toml, project.properties, src/NAME.cpp, .gitignore, README.md.
+    New(NewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -156,4 +160,18 @@ pub struct WatchArgs {
     /// it adds to every save-to-binary time.
     #[arg(long, value_name = "MS", default_value_t = 30)]
     pub debounce_ms: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  pbuild new blink --platform p1 --tree ~/device-os\n  pbuild new apps/sensor --ino"
+)]
+pub struct NewArgs {
+    /// The project directory to create; its name names the app (letters, digits, `-`, `_`).
+    /// With --platform and --tree, those go into its project.toml.
+    #[arg(value_name = "NAME")]
+    pub path: PathBuf,
+    /// Write src/NAME.ino (Arduino-style: no #include, no prototypes needed) instead of src/NAME.cpp.
+    #[arg(long)]
+    pub ino: bool,
 }

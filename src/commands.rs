@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Watch(args) => crate::watch::watch(&cli, args, o, &cwd),
         Command::Doctor(args) => crate::commands_doctor::doctor(&cli, args, o, &cwd),
         Command::Completions(args) => crate::commands_doctor::completions(args),
+        Command::New(args) => new_cmd(&cli, args),
     }
 }
 
@@ -60,6 +61,59 @@ pub fn report_error(e: &Error, json: bool) {
             json!({"reason": "error", "message": e.to_string(), "hint": hint, "exit_code": e.exit_code()})
         );
     }
+}
+
+fn new_cmd(cli: &Cli, args: &crate::cli::NewArgs) -> Result<()> {
+    let g = &cli.global;
+    let table = crate::config::Table::embedded();
+    let platform = match &g.platform {
+        Some(name) => Some(crate::new::platform(&table, name)?),
+        None => None,
+    };
+    if let Some(tree) = &g.tree {
+        crate::tree::Tree::open(tree)?;
+    }
+    let dir = crate::new::create(&crate::new::NewProject {
+        path: &args.path,
+        platform: platform.as_ref(),
+        tree: g.tree.as_deref(),
+        ino: args.ino,
+    })?;
+    if g.message_format == MessageFormat::Json {
+        println!(
+            "{}",
+            json!({"reason": "project-created", "path": dir,
+                   "platform": platform.as_ref().map(|p| p.name.clone())})
+        );
+        return Ok(());
+    }
+    if g.quiet {
+        return Ok(());
+    }
+    let shown_dir = shown(&dir);
+    eprintln!(
+        "Created project `{}` in {shown_dir}{}",
+        dir.file_name().unwrap_or_default().to_string_lossy(),
+        platform
+            .as_ref()
+            .map(|p| format!(" for {}", p.name))
+            .unwrap_or_default()
+    );
+    if platform.is_none() {
+        eprintln!(
+            "  set `platform` in {shown_dir}/project.toml (or pass --platform to each command)"
+        );
+    }
+    let tree_known = g.tree.is_some()
+        || std::env::var_os("DEVICE_OS_PATH").is_some_and(|v| !v.is_empty())
+        || crate::tree::Tree::find_above(&dir).is_some();
+    if !tree_known {
+        eprintln!(
+            "  set `tree` in {shown_dir}/project.toml to your Device OS checkout (or set DEVICE_OS_PATH)"
+        );
+    }
+    eprintln!("Next: cd {shown_dir} && pbuild build");
+    Ok(())
 }
 
 /// Run a build with the live progress display (warnings from project.toml first).

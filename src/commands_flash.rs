@@ -138,7 +138,9 @@ pub fn sim(cli: &Cli, cmd: &SimCommand) -> Result<()> {
 
 fn platform_named(name: Option<&str>) -> Result<Platform> {
     let table = Table::embedded();
-    let name = name.ok_or(Error::NoPlatform)?;
+    let name = name.ok_or(Error::NoPlatform {
+        properties_only: false,
+    })?;
     table
         .find(name)
         .cloned()

@@ -583,7 +583,9 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let env = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let err = Error::NoPlatform;
+        let err = Error::NoPlatform {
+            properties_only: false,
+        };
         let i = Inputs {
             settings: Err(&err),
             gcc: String::new(),

@@ -19,7 +19,10 @@ pub enum Error {
         known: Vec<String>,
     },
     #[error("no platform given")]
-    NoPlatform,
+    NoPlatform {
+        /// The project has a project.properties (which has no platform) but no project.toml.
+        properties_only: bool,
+    },
     #[error("no Device OS tree found{}", searched.iter().map(|p| format!("\n  looked in {}", p.display())).collect::<String>())]
     NoTree { searched: Vec<PathBuf> },
     #[error("{path} is not a Device OS tree: {why}")]
@@ -97,8 +100,11 @@ impl Error {
                 Some(s) => format!("did you mean `{s}`? (from {origin})"),
                 None => format!("known platforms: {} (from {origin})", known.join(", ")),
             }),
-            Error::NoPlatform => Some(
-                "pass --platform photon|p1|electron, or set `platform = \"p1\"` in project.toml".into(),
+            Error::NoPlatform { properties_only: true } => Some(
+                "project.properties does not name a platform: pass --platform photon|p1|electron, or put `platform = \"photon\"` in a project.toml next to it".into(),
+            ),
+            Error::NoPlatform { .. } => Some(
+                "pass --platform photon|p1|electron, or set `platform = \"p1\"` in project.toml (`pbuild new NAME --platform P` writes one)".into(),
             ),
             Error::NoTree { .. } => Some(
                 "pass --tree <path to a Device OS checkout>, set DEVICE_OS_PATH, or set `tree = \"…\"` in project.toml"

@@ -114,13 +114,13 @@ fn add_app_compiles(
             .extension()
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let Some(template) = t.compiles.iter().find(|c| c.ext == ext) else {
+        let Some(template) = t.template_for(src) else {
             return Err(Error::Other(format!(
                 "no compile rule for .{ext} files imported from the makefiles ({}); this is a pbuild bug",
                 src.display()
             )));
         };
-        let step = template.instantiate(&t.dir, src);
+        let step = template.instantiate(src);
         objects.push(step.outputs[0].display().to_string());
         steps.push(step);
     }

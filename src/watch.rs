@@ -164,6 +164,12 @@ impl Scope {
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
+        // pbuild's own compile_commands.json (and its temp file) is written by every changed build.
+        if name == crate::compdb::FILE_NAME
+            || name.starts_with(&format!(".{}.pbuild-tmp", crate::compdb::FILE_NAME))
+        {
+            return false;
+        }
         // Editor scratch files: vim's swap files and its `4913` write test, emacs lock files.
         !(name.ends_with(".swp")
             || name.ends_with(".swx")

@@ -3,6 +3,7 @@
 
 pub mod platform;
 pub mod project;
+pub mod properties;
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::tree::Tree;
 pub use platform::{Platform, Table};
 pub use project::ProjectFile;
+pub use properties::Properties;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -50,10 +52,23 @@ pub struct Overrides {
 
 #[derive(Debug, Clone)]
 pub struct App {
+    /// The artifact name: `name=` of project.properties, else the directory's name.
     pub name: String,
     pub dir: PathBuf,
     /// Given by name (`APP=`, inside the tree) rather than by directory (`APPDIR=`).
     pub by_name: bool,
+    /// Where its sources are: the app's own and its vendored libraries'.
+    pub layout: crate::layout::AppLayout,
+}
+
+/// The nearest directory at or above `start` with a `project.toml` or a `project.properties`.
+fn project_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| {
+            d.join(project::FILE_NAME).is_file() || d.join(crate::layout::PROPERTIES).is_file()
+        })
+        .map(Path::to_path_buf)
 }
 
 #[derive(Debug)]
@@ -66,20 +81,35 @@ pub struct Settings {
     pub target: Target,
     pub jobs: usize,
     pub target_dir: PathBuf,
+    /// Where `compile_commands.json` goes: the directory of project.toml / project.properties
+    /// when the app is below it, else the app's directory.
+    pub project_root: Option<PathBuf>,
     pub warnings: Vec<String>,
 }
 
 impl Settings {
     pub fn platform(&self) -> Result<&Platform> {
-        self.platform.as_ref().ok_or(Error::NoPlatform)
+        self.platform.as_ref().ok_or_else(|| Error::NoPlatform {
+            properties_only: self.project.is_none()
+                && self
+                    .project_root
+                    .as_ref()
+                    .is_some_and(|r| r.join(crate::layout::PROPERTIES).is_file()),
+        })
     }
 
     /// Merge flags, environment and `project.toml` found from `cwd`.
     pub fn load(o: &Overrides, cwd: &Path) -> Result<Settings> {
-        let project = match ProjectFile::find(cwd) {
-            Some(p) => Some(ProjectFile::load(&p)?),
-            None => None,
+        let root = project_root(cwd);
+        let project = match root.as_ref().map(|r| r.join(project::FILE_NAME)) {
+            Some(p) if p.is_file() => Some(ProjectFile::load(&p)?),
+            _ => None,
         };
+        // A Particle project (project.properties) is the app, unless flags or project.toml say otherwise.
+        let properties_dir = root
+            .as_ref()
+            .filter(|r| r.join(crate::layout::PROPERTIES).is_file())
+            .cloned();
         let warnings = project
             .as_ref()
             .map(|p| p.warnings.clone())
@@ -139,7 +169,7 @@ impl Settings {
             ) {
                 (Some(a), _) => (Some(a.value), None),
                 (None, Some(d)) => (None, Some(crate::paths::absolute(&d.value))),
-                (None, None) => (None, None),
+                (None, None) => (None, properties_dir.clone()),
             },
         };
 
@@ -175,6 +205,7 @@ impl Settings {
                 }
                 Some(App {
                     name,
+                    layout: crate::layout::AppLayout::of(&dir, true),
                     dir,
                     by_name: true,
                 })
@@ -187,12 +218,22 @@ impl Settings {
                         .unwrap_or_default();
                     return Err(Error::NoApp { name, looked: dir });
                 }
-                let name = dir
+                let dir = crate::paths::normalize(&dir);
+                let mut name = dir
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "app".into());
+                let properties = dir.join(crate::layout::PROPERTIES);
+                if properties.is_file() {
+                    let props = Properties::load(&properties)?;
+                    props.check_libraries(&dir)?;
+                    if let Some(n) = props.name.filter(|n| is_file_name(n)) {
+                        name = n;
+                    }
+                }
                 Some(App {
                     name,
+                    layout: crate::layout::AppLayout::of(&dir, false),
                     dir,
                     by_name: false,
                 })
@@ -240,6 +281,12 @@ impl Settings {
             })
             .unwrap_or_else(|| tree.root.join("build/pbuild"));
 
+        // clangd looks for compile_commands.json in the sources' parent directories: the project
+        // root when the app is inside it, else the app's own directory.
+        let project_root = root
+            .map(|r| crate::paths::normalize(&crate::paths::absolute(&r)))
+            .filter(|r| app.as_ref().is_none_or(|a| a.dir.starts_with(r)))
+            .or_else(|| app.as_ref().map(|a| a.dir.clone()));
         Ok(Settings {
             table,
             project,
@@ -249,6 +296,7 @@ impl Settings {
             target,
             jobs,
             target_dir,
+            project_root,
             warnings,
         })
     }
@@ -257,4 +305,9 @@ impl Settings {
     pub fn state_dir(&self) -> PathBuf {
         self.target_dir.join(".pbuild")
     }
+}
+
+/// A name usable as a file name for the artifacts (`<name>.bin`).
+fn is_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }

@@ -4,6 +4,11 @@
 //! subdirectory; C sources and C++ sources in separate groups. pbuild discovers the sources itself
 //! (walkdir) and orders them the same way, so a new file in the app needs no re-import. Where the
 //! imported commands do not fit that model, the app is frozen into the plan instead (`AppMode::Fixed`).
+//!
+//! An app has source roots (`layout`): its own sources, and each vendored library's. make names a
+//! source and its object by the root: `<app>//src/a.cpp` → `…/src/a.o`, `<app>/lib/x/src/b.cpp` →
+//! `…/x/src/b.o`. So there is one template per (root, extension), holding the literal text make puts
+//! before the path below the root, for the source and for the object.
 
 use std::cmp::Ordering;
 use std::path::{Component, Path, PathBuf};
@@ -22,16 +27,38 @@ pub const APP_EXTS: &[&str] = &["cpp", "c"];
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppTemplate {
     pub dir: PathBuf,
+    /// Source roots in make's order (the app's, then each library's).
+    pub roots: Vec<PathBuf>,
+    /// Extensions in make's order (`CSRC` before `CPPSRC`).
+    pub exts: Vec<String>,
     pub compiles: Vec<CompileTemplate>,
+}
+
+impl AppTemplate {
+    /// The template that compiles `src`: its root (the deepest that holds it) and its extension.
+    pub fn template_for(&self, src: &Path) -> Option<&CompileTemplate> {
+        let ext = ext_of(src);
+        self.compiles
+            .iter()
+            .filter(|c| c.ext == ext && src.starts_with(&c.root))
+            .max_by_key(|c| c.root.components().count())
+    }
+
+    /// Put `sources` in the order make lists them.
+    pub fn order(&self, sources: &mut [PathBuf]) {
+        order_sources(&self.roots, sources, &self.exts);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CompileTemplate {
     pub ext: String,
+    /// The source root this template is for; sources are named by their path below it.
+    pub root: PathBuf,
     pub cwd: PathBuf,
     pub argv: Vec<String>,
-    /// The source was named by an absolute path (else relative to `cwd`).
-    pub src_absolute: bool,
+    /// What make writes before the path below `root` to name the source (`/app//src/`, `../app/`).
+    pub src_prefix: String,
     pub obj_base: PathBuf,
     /// `a/b.cpp` → `a/b.o` (true) or `a/b.cpp.o` (false).
     pub obj_replaces_ext: bool,
@@ -39,19 +66,15 @@ pub struct CompileTemplate {
 }
 
 impl CompileTemplate {
-    pub fn instantiate(&self, app_dir: &Path, src: &Path) -> PlanStep {
-        let rel = src.strip_prefix(app_dir).unwrap_or(src);
+    pub fn instantiate(&self, src: &Path) -> PlanStep {
+        let rel = src.strip_prefix(&self.root).unwrap_or(src);
         let obj_rel = if self.obj_replaces_ext {
             rel.with_extension("o")
         } else {
             PathBuf::from(format!("{}.o", rel.display()))
         };
         let obj = self.obj_base.join(obj_rel);
-        let src_word = if self.src_absolute {
-            src.display().to_string()
-        } else {
-            relative(src, &self.cwd).display().to_string()
-        };
+        let src_word = format!("{}{}", self.src_prefix, rel.display());
         let obj_word = obj.display().to_string();
         let argv: Vec<String> = self
             .argv
@@ -119,22 +142,37 @@ fn ext_of(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Order app sources as make lists them: by extension group (`ext_order`), then wildcard order.
-pub fn order_sources(dir: &Path, sources: &mut [PathBuf], ext_order: &[String]) {
+/// The root of `roots` that holds `p` (the deepest), as an index.
+fn root_of(roots: &[PathBuf], p: &Path) -> Option<usize> {
+    roots
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| p.starts_with(r))
+        .max_by_key(|(_, r)| r.components().count())
+        .map(|(i, _)| i)
+}
+
+/// Order app sources as make lists them: by extension group (`ext_order`), then by root, then in
+/// wildcard order below the root.
+pub fn order_sources(roots: &[PathBuf], sources: &mut [PathBuf], ext_order: &[String]) {
     let group = |p: &Path| {
         let e = ext_of(p);
-        ext_order
+        let ext = ext_order
             .iter()
             .position(|x| *x == e)
-            .unwrap_or(ext_order.len())
+            .unwrap_or(ext_order.len());
+        (ext, root_of(roots, p).unwrap_or(roots.len()))
+    };
+    let below = |p: &'_ Path| -> PathBuf {
+        root_of(roots, p)
+            .and_then(|i| p.strip_prefix(&roots[i]).ok())
+            .unwrap_or(p)
+            .to_path_buf()
     };
     sources.sort_by(|a, b| {
-        group(a).cmp(&group(b)).then_with(|| {
-            wildcard_order(
-                a.strip_prefix(dir).unwrap_or(a),
-                b.strip_prefix(dir).unwrap_or(b),
-            )
-        })
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| wildcard_order(&below(a), &below(b)))
     });
 }
 
@@ -155,13 +193,22 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Turn the app's compiles into templates. Returns the remaining steps, where the app compiles go, and the mode.
+/// `roots` are the app's source roots in make's order (see `layout`); all lie below `app_dir`'s
+/// app, or are `app_dir` itself.
 pub fn templatize(
     steps: Vec<PlanStep>,
     app_dir: Option<&Path>,
+    roots: &[PathBuf],
     label_base: &Path,
 ) -> (Vec<PlanStep>, Option<usize>, AppMode) {
     let Some(dir) = app_dir else {
         return (steps, None, AppMode::None);
+    };
+    let default_roots = [dir.to_path_buf()];
+    let roots = if roots.is_empty() {
+        &default_roots[..]
+    } else {
+        roots
     };
     let is_app = |s: &PlanStep| {
         s.kind == StepKind::Compile && s.inputs.first().is_some_and(|i| i.starts_with(dir))
@@ -180,23 +227,28 @@ pub fn templatize(
     let mut compiles: Vec<CompileTemplate> = Vec::new();
     for s in &app_steps {
         let ext = ext_of(&s.inputs[0]);
+        let Some(root) = root_of(roots, &s.inputs[0]).map(|i| &roots[i]) else {
+            return fixed(steps);
+        };
         if !ext_order.contains(&ext) {
-            match make_template(s, dir, &ext, label_base) {
+            ext_order.push(ext.clone());
+        }
+        if !compiles.iter().any(|t| t.ext == ext && t.root == *root) {
+            match make_template(s, root, &ext, label_base) {
                 Some(t) => compiles.push(t),
                 None => return fixed(steps),
             }
-            ext_order.push(ext.clone());
         }
         let t = compiles
             .iter()
-            .find(|t| t.ext == ext)
-            .expect("template for ext");
-        if t.instantiate(dir, &s.inputs[0]) != **s {
+            .find(|t| t.ext == ext && t.root == *root)
+            .expect("template for root and ext");
+        if t.instantiate(&s.inputs[0]) != **s {
             return fixed(steps);
         }
     }
     let mut ordered = sources.clone();
-    order_sources(dir, &mut ordered, &ext_order);
+    order_sources(roots, &mut ordered, &ext_order);
     if ordered != sources {
         return fixed(steps);
     }
@@ -225,23 +277,22 @@ pub fn templatize(
     }
     let template = AppTemplate {
         dir: dir.to_path_buf(),
-        compiles: ext_order
-            .iter()
-            .filter_map(|e| compiles.iter().find(|t| t.ext == *e).cloned())
-            .collect(),
+        roots: roots.to_vec(),
+        exts: ext_order,
+        compiles,
     };
     (out, Some(first_app), AppMode::Templated(template))
 }
 
 fn make_template(
     s: &PlanStep,
-    dir: &Path,
+    root: &Path,
     ext: &str,
     label_base: &Path,
 ) -> Option<CompileTemplate> {
     let src = &s.inputs[0];
     let obj = &s.outputs[0];
-    let rel = src.strip_prefix(dir).ok()?;
+    let rel = src.strip_prefix(root).ok()?;
     let rel_noext = rel.with_extension("");
     let obj_s = obj.display().to_string();
     let (obj_base, replaces) =
@@ -252,18 +303,20 @@ fn make_template(
         } else {
             return None;
         };
-    let src_rel = relative(src, &s.cwd).display().to_string();
-    let src_abs = src.display().to_string();
-    let mut src_absolute = None;
+    // The source word: the one word that names the source (`-I` words are values, not sources).
+    let rel_s = rel.display().to_string();
+    let names_src = |w: &str| {
+        w.strip_suffix(&rel_s)
+            .filter(|p| p.is_empty() || p.ends_with('/'))
+            .is_some_and(|_| crate::paths::resolve(&s.cwd, w) == *src)
+    };
+    let mut src_prefix = None;
     let argv = s
         .argv
         .iter()
         .map(|w| {
-            if *w == src_rel {
-                src_absolute = Some(false);
-                SRC.to_string()
-            } else if *w == src_abs {
-                src_absolute = Some(true);
+            if src_prefix.is_none() && names_src(w) {
+                src_prefix = Some(w[..w.len() - rel_s.len()].to_string());
                 SRC.to_string()
             } else {
                 w.replace(&obj_s, OBJ)
@@ -272,9 +325,10 @@ fn make_template(
         .collect();
     Some(CompileTemplate {
         ext: ext.to_string(),
+        root: root.to_path_buf(),
         cwd: s.cwd.clone(),
         argv,
-        src_absolute: src_absolute?,
+        src_prefix: src_prefix?,
         obj_base: PathBuf::from(obj_base),
         obj_replaces_ext: replaces,
         label_base: label_base.to_path_buf(),
@@ -287,7 +341,7 @@ mod tests {
 
     #[test]
     fn wildcard_order_puts_files_before_subdirectories() {
-        let dir = Path::new("/app");
+        let dir = [PathBuf::from("/app")];
         let mut v: Vec<PathBuf> = [
             "/app/b/a.cpp",
             "/app/z.cpp",
@@ -298,7 +352,7 @@ mod tests {
         .iter()
         .map(PathBuf::from)
         .collect();
-        order_sources(dir, &mut v, &["c".into(), "cpp".into()]);
+        order_sources(&dir, &mut v, &["c".into(), "cpp".into()]);
         let got: Vec<&str> = v.iter().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(
             got,
@@ -370,6 +424,7 @@ mod tests {
         let (steps, at, mode) = templatize(
             vec![a, b.clone(), ar],
             Some(Path::new("/t/app")),
+            &[],
             Path::new("/t"),
         );
         assert_eq!(at, Some(0));
@@ -380,7 +435,9 @@ mod tests {
             panic!("not templated: {mode:?}")
         };
         assert_eq!(
-            t.compiles[0].instantiate(Path::new("/t/app"), Path::new("/t/app/sub/b.cpp")),
+            t.template_for(Path::new("/t/app/sub/b.cpp"))
+                .unwrap()
+                .instantiate(Path::new("/t/app/sub/b.cpp")),
             b
         );
     }
@@ -389,7 +446,8 @@ mod tests {
     fn unexpected_order_freezes_the_app() {
         let a = compile("/t/app/sub/b.cpp", "/b/obj/sub/b.o");
         let b = compile("/t/app/a.cpp", "/b/obj/a.o");
-        let (steps, _, mode) = templatize(vec![a, b], Some(Path::new("/t/app")), Path::new("/t"));
+        let (steps, _, mode) =
+            templatize(vec![a, b], Some(Path::new("/t/app")), &[], Path::new("/t"));
         assert_eq!(steps.len(), 2);
         assert!(matches!(mode, AppMode::Fixed { .. }));
     }

@@ -7,5 +7,6 @@ mod build;
 mod doctor;
 mod errors;
 mod flash;
+mod project;
 mod ui;
 mod watch;

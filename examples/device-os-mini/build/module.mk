@@ -37,6 +37,18 @@ ifneq (,$(LOG_MODULE_CATEGORY))
 CFLAGS += -DLOG_MODULE_CATEGORY="\"$(LOG_MODULE_CATEGORY)\""
 endif
 
+# Library sources (MODULE_LIBSV1/MODULE_LIBSV2, set by user/build.mk): a v1
+# library is compiled whole, a v2 library only below its src/. Both are on the
+# include path. They follow the module's own sources.
+LIBCPPSRC += $(call target_files_dirs,$(MODULE_LIBSV1),,*.cpp)
+LIBCSRC += $(call target_files_dirs,$(MODULE_LIBSV1),,*.c)
+LIBCPPSRC += $(call target_files_dirs,$(MODULE_LIBSV2)/,src/,*.cpp)
+LIBCSRC += $(call target_files_dirs,$(MODULE_LIBSV2)/,src/,*.c)
+CPPSRC += $(LIBCPPSRC)
+CSRC += $(LIBCSRC)
+INCLUDE_DIRS += $(MODULE_LIBSV1)
+INCLUDE_DIRS += $(addsuffix /src,$(MODULE_LIBSV2))
+
 # objects and dependency files; assembler sources under build/arm go to BUILD_PATH/<subdir>
 ALLOBJ += $(addprefix $(BUILD_PATH)/, $(patsubst $(COMMON_BUILD)/arm/%,%,$(ASRC:.S=.o)))
 ALLOBJ += $(addprefix $(BUILD_PATH)/, $(CSRC:.c=.o))
@@ -162,6 +174,16 @@ $(BUILD_PATH)/%.o: $(SOURCE_PATH)/%.c
 # gcc compiles .cpp as C++
 $(BUILD_PATH)/%.o: $(SOURCE_PATH)/%.cpp
 	$(build_CPP_file)
+
+# a library's objects go to BUILD_PATH/<library name>/
+define build_LIB_files
+$(BUILD_PATH)/$(notdir $1)/%.o: $1/%.c
+	$$(build_C_file)
+
+$(BUILD_PATH)/$(notdir $1)/%.o: $1/%.cpp
+	$$(build_CPP_file)
+endef
+$(foreach lib,$(MODULE_LIBSV1) $(MODULE_LIBSV2),$(eval $(call build_LIB_files,$(lib))))
 
 # assembler sources live under build/arm
 $(BUILD_PATH)/%.o: $(COMMON_BUILD)/arm/%.S

@@ -7,15 +7,35 @@ ifdef APP
 USER_MAKEFILE ?= $(APP).mk
 endif
 
+# Vendored libraries given on the command line: APPLIBSV1 (all sources below
+# each directory) and APPLIBSV2 (sources below <dir>/src). They reach the
+# library lists of build/module.mk only while the user module is built.
+MODULE_LIBSV1 += $(call remove_slash,$(APPLIBSV1))
+MODULE_LIBSV2 += $(call remove_slash,$(APPLIBSV2))
+
 ifdef APPDIR
 SOURCE_PATH = $(call remove_slash,$(APPDIR))
-# a project with project.properties and src/ keeps its sources in src/
-# (vendored libraries in lib/ are not supported by this fixture)
-ifneq ($(wildcard $(SOURCE_PATH)/project.properties),)
-ifneq ($(wildcard $(SOURCE_PATH)/src),)
+endif
+
+# Three application layouts, as `particle project create` and Device OS know them:
+#   legacy    no project.properties: every source below the application directory
+#   simple    project.properties, no src/: the same
+#   extended  project.properties and src/: sources in src/, and each directory
+#             in lib/ is a v2 library (its sources and headers in lib/<name>/src)
+APPROOT := $(SOURCE_PATH)$(USRSRC)
+ifeq ($(wildcard $(APPROOT)/project.properties),)
+APPLAYOUT = legacy
+else ifeq ($(wildcard $(APPROOT)/src),)
+APPLAYOUT = simple
+else
+APPLAYOUT = extended
+endif
+
+ifeq ($(APPLAYOUT),extended)
+MODULE_LIBSV2 += $(wildcard $(APPROOT)/lib/*)
+# (the trailing slash gives source paths like <app>//src/x.cpp, as in Device OS)
+SOURCE_PATH := $(APPROOT)/
 USRSRC = src
-endif
-endif
 endif
 
 USRSRC_SLASH = $(and $(USRSRC),$(USRSRC)/)

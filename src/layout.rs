@@ -1,0 +1,259 @@
+//! Where an app's sources are, as Device OS's `user/build.mk` sees it: the layout of the app
+//! directory, the source roots (the app's own, then each vendored library's) and what is in them.
+//! It knows nothing of compile commands (`plan::app` turns make's commands into templates).
+//!
+//! Layouts (Device OS `APPLAYOUT`):
+//! - **legacy**: no `project.properties`: every source below the app directory.
+//! - **simple**: `project.properties` but no `src/`: the same.
+//! - **extended** (`particle project create`): `project.properties` and `src/`: the app's sources are
+//!   in `src/` (recursively), and every directory in `lib/` is a library. make treats them all as
+//!   v2 libraries (sources and headers below `lib/<name>/src`). A directory without `src/` is a v1
+//!   library (all its sources, headers at its top); make learns of those from `APPLIBSV1=`.
+//!
+//! Only an app given by directory (`APPDIR=`) can have the extended layout: with `APP=<name>`,
+//! Device OS's `user/build.mk` never finds the app's `project.properties`.
+//!
+//! Within one extension, make lists the app's sources first, then the v1 libraries' (in
+//! `APPLIBSV1` order), then the v2 libraries' (in `$(wildcard lib/*)` order: sorted by name).
+
+use std::path::{Path, PathBuf};
+
+use crate::plan::app;
+
+pub const PROPERTIES: &str = "project.properties";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Legacy,
+    Simple,
+    Extended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibKind {
+    /// `lib/<name>/` without `src/`: every source below it.
+    V1,
+    /// `lib/<name>/src/`.
+    V2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Library {
+    pub name: String,
+    pub dir: PathBuf,
+    pub kind: LibKind,
+}
+
+impl Library {
+    /// The directory its sources are collected from (and that is on the include path).
+    pub fn root(&self) -> PathBuf {
+        match self.kind {
+            LibKind::V1 => self.dir.clone(),
+            LibKind::V2 => self.dir.join("src"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppLayout {
+    pub kind: Kind,
+    pub dir: PathBuf,
+    /// v1 libraries first, then v2, each sorted by name: make's order.
+    pub libraries: Vec<Library>,
+    /// Every entry of `lib/` (files too: make's `$(wildcard lib/*)` puts them on the include path).
+    lib_entries: Vec<String>,
+}
+
+impl AppLayout {
+    /// The layout of the app in `dir`; `by_name` for an app given with `--app` (Device OS `APP=`).
+    pub fn of(dir: &Path, by_name: bool) -> AppLayout {
+        let kind = if by_name || !dir.join(PROPERTIES).is_file() {
+            Kind::Legacy
+        } else if dir.join("src").is_dir() {
+            Kind::Extended
+        } else {
+            Kind::Simple
+        };
+        let mut libraries = Vec::new();
+        let mut lib_entries = Vec::new();
+        if kind == Kind::Extended {
+            let mut entries: Vec<(String, PathBuf)> = std::fs::read_dir(dir.join("lib"))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                        .filter(|(n, _)| !n.starts_with('.'))
+                        .collect()
+                })
+                .unwrap_or_default();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            for (name, path) in entries {
+                lib_entries.push(name.clone());
+                if path.is_dir() {
+                    let kind = if path.join("src").is_dir() {
+                        LibKind::V2
+                    } else {
+                        LibKind::V1
+                    };
+                    libraries.push(Library {
+                        name,
+                        dir: path,
+                        kind,
+                    });
+                }
+            }
+            libraries.sort_by_key(|l| l.kind == LibKind::V2);
+        }
+        AppLayout {
+            kind,
+            dir: dir.to_path_buf(),
+            libraries,
+            lib_entries,
+        }
+    }
+
+    /// Where the app's own sources are.
+    pub fn app_root(&self) -> PathBuf {
+        match self.kind {
+            Kind::Extended => self.dir.join("src"),
+            Kind::Legacy | Kind::Simple => self.dir.clone(),
+        }
+    }
+
+    /// Source roots in make's order: the app's, then each library's.
+    pub fn roots(&self) -> Vec<PathBuf> {
+        std::iter::once(self.app_root())
+            .chain(self.libraries.iter().map(Library::root))
+            .collect()
+    }
+
+    /// The library a path belongs to, if any.
+    pub fn library_of(&self, path: &Path) -> Option<&Library> {
+        self.libraries.iter().find(|l| path.starts_with(&l.dir))
+    }
+
+    /// Variables make needs beyond `APPDIR=` to see this layout as pbuild does.
+    pub fn make_vars(&self) -> Vec<String> {
+        let v1: Vec<String> = self
+            .libraries
+            .iter()
+            .filter(|l| l.kind == LibKind::V1)
+            .map(|l| l.dir.display().to_string())
+            .collect();
+        if v1.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("APPLIBSV1={}", v1.join(" "))]
+        }
+    }
+
+    /// Every source make would compile for the app, root by root (not yet in make's order).
+    pub fn discover(&self) -> Vec<PathBuf> {
+        self.roots().iter().flat_map(|r| app::discover(r)).collect()
+    }
+
+    /// What about the layout changes make's commands: the layout, `lib/`'s entries and the
+    /// (root, extension) pairs that have sources. Part of the plan's fingerprint.
+    pub fn fingerprint_words(&self, sources: &[PathBuf]) -> Vec<String> {
+        let roots = self.roots();
+        let mut words = vec![format!("layout {:?}", self.kind)];
+        words.extend(self.lib_entries.iter().map(|e| format!("lib {e}")));
+        for l in &self.libraries {
+            words.push(format!("lib {} {:?}", l.name, l.kind));
+        }
+        let mut pairs: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                let root = roots
+                    .iter()
+                    .position(|r| s.starts_with(r))
+                    .unwrap_or(usize::MAX);
+                let ext = s
+                    .extension()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                format!("src {root} {ext}")
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        words.extend(pairs);
+        words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "").unwrap();
+    }
+
+    #[test]
+    fn layouts_follow_project_properties_and_src() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        touch(&d.join("a.cpp"));
+        assert_eq!(AppLayout::of(d, false).kind, Kind::Legacy);
+        touch(&d.join(PROPERTIES));
+        assert_eq!(AppLayout::of(d, false).kind, Kind::Simple);
+        touch(&d.join("src/app.cpp"));
+        assert_eq!(AppLayout::of(d, false).kind, Kind::Extended);
+        assert_eq!(
+            AppLayout::of(d, true).kind,
+            Kind::Legacy,
+            "APP= apps are legacy"
+        );
+    }
+
+    #[test]
+    fn libraries_v1_then_v2_sorted_and_their_sources() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        touch(&d.join(PROPERTIES));
+        touch(&d.join("src/app.cpp"));
+        touch(&d.join("lib/zeta/src/z.cpp"));
+        touch(&d.join("lib/alpha/src/sub/a.c"));
+        touch(&d.join("lib/alpha/examples/ex/ex.cpp"));
+        touch(&d.join("lib/old/old.cpp"));
+        touch(&d.join("lib/README.md"));
+        let l = AppLayout::of(d, false);
+        let names: Vec<(&str, LibKind)> = l
+            .libraries
+            .iter()
+            .map(|l| (l.name.as_str(), l.kind))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("old", LibKind::V1),
+                ("alpha", LibKind::V2),
+                ("zeta", LibKind::V2)
+            ]
+        );
+        let rel: Vec<PathBuf> = l
+            .discover()
+            .iter()
+            .map(|p| p.strip_prefix(d).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            rel,
+            [
+                "src/app.cpp",
+                "lib/old/old.cpp",
+                "lib/alpha/src/sub/a.c",
+                "lib/zeta/src/z.cpp"
+            ]
+            .map(PathBuf::from)
+        );
+        assert_eq!(
+            l.make_vars(),
+            [format!("APPLIBSV1={}", d.join("lib/old").display())]
+        );
+        assert!(
+            l.fingerprint_words(&l.discover())
+                .contains(&"lib README.md".to_string())
+        );
+    }
+}
