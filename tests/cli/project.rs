@@ -358,7 +358,7 @@ fn new_then_build_with_no_edits() {
 fn logging_toolchain(f: &Fixture) -> (PathBuf, PathBuf) {
     let dir = f.path().join("toolchain");
     std::fs::create_dir_all(&dir).unwrap();
-    let log = f.path().join("gcc.log");
+    let log = f.path().join("gcc-calls");
     let real_gcc = which("arm-none-eabi-gcc").expect("arm-none-eabi-gcc on PATH");
     let bin_dir = real_gcc.parent().unwrap();
     for e in std::fs::read_dir(bin_dir).unwrap() {
@@ -373,11 +373,13 @@ fn logging_toolchain(f: &Fixture) -> (PathBuf, PathBuf) {
             );
         }
     }
-    // One record per call: the directory and each argument, separated by \x1f.
+    // One file per call (parallel compiles must not interleave their records): the directory and
+    // each argument, separated by \x1f.
+    std::fs::create_dir_all(&log).unwrap();
     write_script(
         &dir.join("arm-none-eabi-gcc"),
         &format!(
-            "#!/bin/sh\n{{ printf '%s\\037' \"$PWD\" \"$@\"; printf '\\n'; }} >> '{}'\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\nprintf '%s\\037' \"$PWD\" \"$@\" > \"$(mktemp '{}/call.XXXXXXXX')\"\nexec '{}' \"$@\"\n",
             log.display(),
             real_gcc.display()
         ),
@@ -409,7 +411,8 @@ fn compile_commands_are_the_commands_pbuild_ran() {
     particle_project(&proj);
     let (toolchain, log) = logging_toolchain(&f);
     for target in ["main", "modules"] {
-        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_dir_all(&log);
+        std::fs::create_dir_all(&log).unwrap();
         let mut cmd = std::process::Command::new(PBUILD);
         cmd.arg("--tree")
             .arg(&f.tree)
@@ -429,9 +432,9 @@ fn compile_commands_are_the_commands_pbuild_ran() {
             .env_remove("DEVICE_OS_PATH")
             .env_remove("PBUILD_TARGET_DIR");
         Run::of_command(&mut cmd).ok();
-        let ran: Vec<(String, Vec<String>)> = std::fs::read_to_string(&log)
+        let ran: Vec<(String, Vec<String>)> = std::fs::read_dir(&log)
             .unwrap()
-            .lines()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
             .map(|l| {
                 let mut words: Vec<String> = l.split('\x1f').map(String::from).collect();
                 words.pop(); // after the last separator
