@@ -195,7 +195,7 @@ fn check_gcc_version(s: &Settings, gcc: &str) -> Result<()> {
     }
 }
 
-fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str) -> Result<Plan> {
+fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str, sources: &[PathBuf]) -> Result<Plan> {
     check_gcc_version(s, gcc)?;
     let platform = s.platform()?;
     let ctx = ImportContext {
@@ -206,6 +206,11 @@ fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str) -> Result<Plan> {
         artifacts_dir: l.artifacts_dir.clone(),
         app_dir: s.app.as_ref().map(|a| a.dir.clone()),
         app_name: s.app.as_ref().map(|a| a.name.clone()),
+        probes: s
+            .app
+            .as_ref()
+            .map(|a| a.layout.sketch_probes(sources))
+            .unwrap_or_default(),
         dfu_ids: platform.dfu_ids(),
         make: "make".into(),
     };
@@ -288,6 +293,9 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
                     dir: a.layout.app_root(),
                 });
             }
+            if let Some((sketch, cpp)) = crate::layout::AppLayout::sketch_clash(&found) {
+                return Err(Error::SketchClash { sketch, cpp });
+            }
             found
         }
         None => Vec::new(),
@@ -318,7 +326,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
                 l.make_dir.display(),
                 l.make_vars.join(" ")
             ));
-            let p = import_plan(s, &l, &fp, &gcc_name)?;
+            let p = import_plan(s, &l, &fp, &gcc_name, &sources)?;
             cache::store(&l.plans_dir, &p)?;
             p
         }

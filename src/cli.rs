@@ -105,6 +105,25 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Create a project: project.toml, project.properties, src/NAME.cpp, .gitignore, README.md.
     New(NewArgs),
+    /// Print the C++ pbuild compiles for a .ino sketch (what `particle preprocess` makes)
+    ///
+    /// Adds `#include "Particle.h"` unless the sketch includes Particle.h, application.h or
+    /// Arduino.h; a prototype for every function defined at file level (below the types and
+    /// constants its signature names; default arguments move into the prototype); and `#line`
+    /// directives so that compiler errors name the sketch's own lines. A sketch with
+    /// `#pragma PARTICLE_NO_PREPROCESSOR` is left as it is. Builds do this by themselves, into
+    /// the build directory: the sketch's directory never gets a generated file.
+    #[command(verbatim_doc_comment)]
+    Preprocess(PreprocessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PreprocessArgs {
+    /// The sketch.
+    pub file: PathBuf,
+    /// Write here instead of to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

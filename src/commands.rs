@@ -44,6 +44,31 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor(args) => crate::commands_doctor::doctor(&cli, args, o, &cwd),
         Command::Completions(args) => crate::commands_doctor::completions(args),
         Command::New(args) => new_cmd(&cli, args),
+        Command::Preprocess(args) => preprocess_cmd(args, &cwd),
+    }
+}
+
+fn preprocess_cmd(args: &crate::cli::PreprocessArgs, cwd: &std::path::Path) -> Result<()> {
+    let file = cwd.join(&args.file);
+    if let Some(out) = &args.output
+        && std::fs::canonicalize(cwd.join(out)).ok() == std::fs::canonicalize(&file).ok()
+    {
+        return Err(Error::Other(format!(
+            "{}: the output would overwrite the sketch; give another -o",
+            out.display()
+        )));
+    }
+    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+    let text = crate::ino::preprocess(
+        &String::from_utf8_lossy(&bytes),
+        &file.display().to_string(),
+    );
+    match &args.output {
+        Some(out) => crate::fsutil::write_atomic(&cwd.join(out), text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
     }
 }
 

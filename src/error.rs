@@ -31,8 +31,11 @@ pub enum Error {
     NoApp { name: String, looked: PathBuf },
     #[error("no app given for the `{target}` target")]
     NoAppGiven { target: String },
-    #[error("no sources (*.cpp, *.c) found in {}", dir.display())]
+    #[error("no sources (*.cpp, *.c, *.ino) found in {}", dir.display())]
     NoSources { dir: PathBuf },
+    /// `x.ino` and `x.cpp` side by side would both compile to `x.o`.
+    #[error("{} and {} would both compile to the same object", sketch.display(), cpp.display())]
+    SketchClash { sketch: PathBuf, cpp: PathBuf },
     #[error("`{tool}` not found on PATH")]
     ToolMissing { tool: String, hint: String },
     #[error("{tool} {found} is too old: Device OS {device_os} needs {needed} or newer")]
@@ -118,6 +121,10 @@ impl Error {
                 "pass --app <name> or --appdir <dir>, or set `app`/`appdir` in project.toml".into(),
             ),
             Error::NoSources { .. } => Some("add a .cpp file with setup() and loop()".into()),
+            Error::SketchClash { cpp, .. } => Some(format!(
+                "pbuild preprocesses the sketch itself: remove {} if `particle preprocess` or Workbench made it, else rename one of the two",
+                cpp.display()
+            )),
             Error::ToolMissing { hint, .. } => Some(format!("{hint}\n{DOCTOR}")),
             Error::ToolTooOld { .. } => Some(format!(
                 "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)\n{DOCTOR}"

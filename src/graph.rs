@@ -120,9 +120,16 @@ fn add_app_compiles(
                 src.display()
             )));
         };
-        let step = template.instantiate(src);
-        objects.push(step.outputs[0].display().to_string());
-        steps.push(step);
+        if crate::plan::app::is_sketch(src) {
+            let [preprocess, compile] = template.instantiate_sketch(src);
+            objects.push(compile.outputs[0].display().to_string());
+            steps.push(preprocess);
+            steps.push(compile);
+        } else {
+            let step = template.instantiate(src);
+            objects.push(step.outputs[0].display().to_string());
+            steps.push(step);
+        }
     }
     Ok(())
 }

@@ -151,6 +151,38 @@ impl AppLayout {
         self.roots().iter().flat_map(|r| app::discover(r)).collect()
     }
 
+    /// Roots that hold `.ino` sketches but no `.cpp`: make lists no C++ compile there, so the
+    /// import gets an empty `.cpp` to see one (`import::ImportContext::probes`).
+    pub fn sketch_probes(&self, sources: &[PathBuf]) -> Vec<PathBuf> {
+        self.roots()
+            .into_iter()
+            .filter(|r| {
+                let mine = |s: &&PathBuf| {
+                    s.starts_with(r)
+                        && !self
+                            .roots()
+                            .iter()
+                            .any(|o| o != r && o.starts_with(r) && s.starts_with(o))
+                };
+                let sketches = sources.iter().filter(mine).any(|s| app::is_sketch(s));
+                let cpp = sources
+                    .iter()
+                    .filter(mine)
+                    .any(|s| s.extension().is_some_and(|e| e == "cpp"));
+                sketches && !cpp
+            })
+            .map(|r| r.join(SKETCH_PROBE))
+            .collect()
+    }
+
+    /// A sketch and a `.cpp` of the same name in one directory, if any (both would make `x.o`).
+    pub fn sketch_clash(sources: &[PathBuf]) -> Option<(PathBuf, PathBuf)> {
+        sources.iter().filter(|s| app::is_sketch(s)).find_map(|s| {
+            let cpp = app::compiled_as(s);
+            sources.contains(&cpp).then(|| (s.clone(), cpp))
+        })
+    }
+
     /// What about the layout changes make's commands: the layout, `lib/`'s entries and the
     /// (root, extension) pairs that have sources. Part of the plan's fingerprint.
     pub fn fingerprint_words(&self, sources: &[PathBuf]) -> Vec<String> {
@@ -167,7 +199,7 @@ impl AppLayout {
                     .iter()
                     .position(|r| s.starts_with(r))
                     .unwrap_or(usize::MAX);
-                let ext = s
+                let ext = app::compiled_as(s)
                     .extension()
                     .map(|e| e.to_string_lossy().into_owned())
                     .unwrap_or_default();
@@ -180,6 +212,9 @@ impl AppLayout {
         words
     }
 }
+
+/// The empty file `sketch_probes` names; it exists only during an import.
+pub const SKETCH_PROBE: &str = "pbuild-sketch-probe.cpp";
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod flash;
 pub mod fsutil;
 pub mod graph;
 pub mod image;
+pub mod ino;
 pub mod inspect;
 pub mod layout;
 pub mod new;

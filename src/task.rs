@@ -17,6 +17,7 @@ impl Runner for RealRunner {
                 Some(spec) => make_image(spec),
                 None => Err("image step without a spec".to_string()),
             },
+            StepKind::Sketch => preprocess_sketch(step),
             _ => run_command(step),
         };
         match result {
@@ -108,6 +109,19 @@ fn describe_failure(program: &str, status: &std::process::ExitStatus) -> String 
         Some(c) => format!("pbuild: `{program}` exited with status {c}\n"),
         None => format!("pbuild: `{program}` failed\n"),
     }
+}
+
+/// `.ino` → `.cpp` in the build directory; the sketch itself is never touched.
+fn preprocess_sketch(step: &PlanStep) -> Result<String, String> {
+    let (Some(ino), Some(cpp)) = (step.inputs.first(), step.outputs.first()) else {
+        return fail("pbuild: sketch step without input or output");
+    };
+    let bytes =
+        std::fs::read(ino).map_err(|e| format!("pbuild: cannot read {}: {e}", ino.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let out = crate::ino::preprocess(&text, &ino.display().to_string());
+    write_atomic(cpp, out.as_bytes()).map_err(|e| format!("pbuild: {e}"))?;
+    Ok(String::new())
 }
 
 /// The native replacement for Device OS's `%.bin` and `%.dfu` recipes, plus a copy of the ELF.

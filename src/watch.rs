@@ -165,8 +165,10 @@ impl Scope {
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         // pbuild's own compile_commands.json (and its temp file) is written by every changed build.
+        // So is the import's probe beside sketches (`layout::SKETCH_PROBE`).
         if name == crate::compdb::FILE_NAME
             || name.starts_with(&format!(".{}.pbuild-tmp", crate::compdb::FILE_NAME))
+            || name == crate::layout::SKETCH_PROBE
         {
             return false;
         }

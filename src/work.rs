@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use crate::db::{Db, MISSING, Record, Stamp, UNKNOWN};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Step, StepId};
-use crate::plan::{PlanStep, StepKind};
+use crate::plan::PlanStep;
 
 /// Why a step runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +89,24 @@ pub fn command_hash(step: &PlanStep) -> u64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
+fn native_tool_id() -> u64 {
+    static ID: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap_or_default();
+        let s = Stamp::of(&exe);
+        xxhash_rust::xxh3::xxh3_64(
+            format!(
+                "pbuild {} {}\0{}\0{}",
+                env!("CARGO_PKG_VERSION"),
+                exe.display(),
+                s.mtime_ns,
+                s.size
+            )
+            .as_bytes(),
+        )
+    })
+}
+
 /// Identity of the programs steps run: resolved path, size and mtime of each (cached per name).
 #[derive(Default)]
 pub struct ToolIds {
@@ -97,10 +115,9 @@ pub struct ToolIds {
 
 impl ToolIds {
     pub fn of(&mut self, step: &PlanStep) -> u64 {
-        if step.kind == StepKind::Image {
-            return xxhash_rust::xxh3::xxh3_64(
-                concat!("pbuild-image-", env!("CARGO_PKG_VERSION")).as_bytes(),
-            );
+        if step.argv.is_empty() {
+            // Native steps (image, sketch): pbuild itself is the tool.
+            return native_tool_id();
         }
         let mut h = 0u64;
         for w in step.argv.iter().take(2) {

@@ -21,8 +21,23 @@ pub const APP_OBJECTS: &str = "{app_objs}";
 const SRC: &str = "{src}";
 const OBJ: &str = "{obj}";
 
-/// Source extensions pbuild collects from an app directory.
-pub const APP_EXTS: &[&str] = &["cpp", "c"];
+/// Source extensions pbuild collects from an app directory. A `.ino` sketch is preprocessed into
+/// the build directory and compiled as the `.cpp` beside it would be (`compiled_as`).
+pub const APP_EXTS: &[&str] = &["cpp", "c", "ino"];
+
+/// The name make would compile `src` under: `x.ino` → `x.cpp` (what `particle preprocess` and
+/// Workbench write next to it), anything else itself.
+pub fn compiled_as(src: &Path) -> PathBuf {
+    if is_sketch(src) {
+        src.with_extension("cpp")
+    } else {
+        src.to_path_buf()
+    }
+}
+
+pub fn is_sketch(src: &Path) -> bool {
+    src.extension().is_some_and(|e| e == "ino")
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppTemplate {
@@ -37,7 +52,7 @@ pub struct AppTemplate {
 impl AppTemplate {
     /// The template that compiles `src`: its root (the deepest that holds it) and its extension.
     pub fn template_for(&self, src: &Path) -> Option<&CompileTemplate> {
-        let ext = ext_of(src);
+        let ext = ext_of(&compiled_as(src));
         self.compiles
             .iter()
             .filter(|c| c.ext == ext && src.starts_with(&c.root))
@@ -67,6 +82,33 @@ pub struct CompileTemplate {
 
 impl CompileTemplate {
     pub fn instantiate(&self, src: &Path) -> PlanStep {
+        self.instantiate_reading(src, None)
+    }
+
+    /// The two steps of a `.ino` sketch: the preprocessor writes `<object>.ino.cpp`, and the
+    /// compile reads it where make would read the `.cpp` beside the sketch, with the same object.
+    /// `-iquote <sketch dir>` keeps `#include "x.h"` finding headers next to the sketch.
+    pub fn instantiate_sketch(&self, ino: &Path) -> [PlanStep; 2] {
+        let probe = self.instantiate(&compiled_as(ino));
+        let generated = probe.outputs[0].with_extension("ino.cpp");
+        let shown = crate::paths::shown(ino, &self.label_base);
+        let preprocess = PlanStep::command(
+            StepKind::Sketch,
+            ino.parent().unwrap_or(ino).to_path_buf(),
+            Vec::new(),
+            vec![ino.to_path_buf()],
+            vec![generated.clone()],
+            None,
+            format!("INO {shown}"),
+        );
+        let mut compile = self.instantiate_reading(ino, Some(&generated));
+        compile.label = format!("CC {shown}");
+        [preprocess, compile]
+    }
+
+    fn instantiate_reading(&self, src: &Path, generated: Option<&Path>) -> PlanStep {
+        let named = compiled_as(src);
+        let src = named.as_path();
         let rel = src.strip_prefix(&self.root).unwrap_or(src);
         let obj_rel = if self.obj_replaces_ext {
             rel.with_extension("o")
@@ -79,7 +121,13 @@ impl CompileTemplate {
         let argv: Vec<String> = self
             .argv
             .iter()
-            .map(|w| w.replace(OBJ, &obj_word).replace(SRC, &src_word))
+            .flat_map(|w| match generated {
+                Some(g) if w == SRC => {
+                    let dir = src.parent().unwrap_or(src).display().to_string();
+                    vec!["-iquote".to_string(), dir, g.display().to_string()]
+                }
+                _ => vec![w.replace(OBJ, &obj_word).replace(SRC, &src_word)],
+            })
             .collect();
         let dep = argv
             .iter()
@@ -92,7 +140,7 @@ impl CompileTemplate {
             StepKind::Compile,
             self.cwd.clone(),
             argv,
-            vec![src.to_path_buf()],
+            vec![generated.unwrap_or(src).to_path_buf()],
             outputs,
             dep,
             format!("CC {}", crate::paths::shown(src, &self.label_base)),
@@ -156,7 +204,7 @@ fn root_of(roots: &[PathBuf], p: &Path) -> Option<usize> {
 /// wildcard order below the root.
 pub fn order_sources(roots: &[PathBuf], sources: &mut [PathBuf], ext_order: &[String]) {
     let group = |p: &Path| {
-        let e = ext_of(p);
+        let e = ext_of(&compiled_as(p));
         let ext = ext_order
             .iter()
             .position(|x| *x == e)
@@ -164,9 +212,10 @@ pub fn order_sources(roots: &[PathBuf], sources: &mut [PathBuf], ext_order: &[St
         (ext, root_of(roots, p).unwrap_or(roots.len()))
     };
     let below = |p: &'_ Path| -> PathBuf {
-        root_of(roots, p)
+        let p = compiled_as(p);
+        root_of(roots, &p)
             .and_then(|i| p.strip_prefix(&roots[i]).ok())
-            .unwrap_or(p)
+            .unwrap_or(&p)
             .to_path_buf()
     };
     sources.sort_by(|a, b| {

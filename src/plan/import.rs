@@ -37,6 +37,9 @@ pub struct ImportContext {
     pub app_name: Option<String>,
     pub dfu_ids: (u16, u16),
     pub make: String,
+    /// Empty `.cpp` files to create for the dry run only (in source roots that hold nothing but
+    /// `.ino` sketches), so that make lists the compile command pbuild templates sketches from.
+    pub probes: Vec<PathBuf>,
 }
 
 /// Steps parsed from a dry run, before the app's compiles are turned into templates.
@@ -56,7 +59,11 @@ pub struct Parsed {
 /// again, and removes exactly the files and directories it created.
 pub fn dry_run(ctx: &ImportContext) -> Result<String> {
     let mut created = Placeholders::default();
-    let result = dry_run_with_placeholders(ctx, &mut created);
+    let result = ctx
+        .probes
+        .iter()
+        .try_for_each(|p| created.create(p))
+        .and_then(|()| dry_run_with_placeholders(ctx, &mut created));
     created.remove();
     result
 }
@@ -843,6 +850,7 @@ mod tests {
             artifacts_dir: "/a/photon".into(),
             app_dir: Some("/t/user/applications/blink".into()),
             app_name: Some("blink".into()),
+            probes: Vec::new(),
             dfu_ids: (0x2b04, 0xd006),
             make: "make".into(),
         }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the plan format or the import logic changes, so old cached plans are re-imported.
-pub const PLAN_VERSION: u32 = 2;
+pub const PLAN_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepKind {
@@ -23,6 +23,8 @@ pub enum StepKind {
     Link,
     /// ELF → module `.bin` (+ `.dfu`, + a copy of the ELF), done natively.
     Image,
+    /// `.ino` → `.cpp` (the wiring preprocessor, `crate::ino`), done natively.
+    Sketch,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -8,5 +8,6 @@ mod doctor;
 mod errors;
 mod flash;
 mod project;
+mod sketch;
 mod ui;
 mod watch;
