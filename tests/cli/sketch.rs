@@ -12,22 +12,23 @@ fn write(path: &Path, text: &str) {
 }
 
 /// A Particle project whose own sources are only sketches (so make alone would find no C++ there),
-/// with a header beside the main sketch and one library.
+/// with a header beside the main sketch and two libraries (one in C).
 fn sketch_project(dir: &Path) {
     write(
         &dir.join("project.properties"),
-        "name=sketchy\ndependencies.alpha=0.1.0\n",
+        "name=sketchy\ndependencies.alpha=0.1.0\ndependencies.beta=1.0.0\n",
     );
     write(
         &dir.join("src/sketchy.ino"),
         "// No #include \"Particle.h\", no prototypes: the preprocessor adds them.\n\
          #include \"local.h\"\n\
          #include \"alpha.h\"\n\
+         #include \"beta.h\"\n\
          \n\
          struct Reading { int level; };\n\
          void more(); // in extra/more.ino: each sketch is its own translation unit, as in Workbench\n\
          \n\
-         void setup() {\n    pinMode(D7, OUTPUT);\n    show(Reading{alpha_level()}, LOCAL_PIN);\n    more();\n}\n\
+         void setup() {\n    pinMode(D7, OUTPUT);\n    show(Reading{alpha_level() + beta_level()}, LOCAL_PIN);\n    more();\n}\n\
          \n\
          void loop() { show(Reading{0}); }\n\
          \n\
@@ -42,6 +43,14 @@ fn sketch_project(dir: &Path) {
     write(
         &dir.join("lib/alpha/src/alpha.cpp"),
         "#include \"alpha.h\"\nint alpha_level() { return 1; }\n",
+    );
+    write(
+        &dir.join("lib/beta/src/beta.h"),
+        "#ifdef __cplusplus\nextern \"C\"\n#endif\nint beta_level(void);\n",
+    );
+    write(
+        &dir.join("lib/beta/src/beta.c"),
+        "#include \"beta.h\"\nint beta_level(void) { return 2; }\n",
     );
 }
 
