@@ -52,6 +52,15 @@ pub struct Global {
     /// Print more: every command line as it runs.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Do not use the content cache for this run (else: PBUILD_CACHE_DIR, $XDG_CACHE_HOME/pbuild or
+    /// ~/.cache/pbuild; PBUILD_CACHE=0 or project.toml `cache = false` turn it off too).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Put this command before every compile, like CMake's CMAKE_C_COMPILER_LAUNCHER: ccache,
+    /// sccache, distcc, icecc [default: PBUILD_LAUNCHER, project.toml `launcher`]. pbuild's own
+    /// cache is asked first; the launcher sees only the compiles it misses.
+    #[arg(long, global = true, value_name = "CMD")]
+    pub launcher: Option<String>,
     /// Colour: on a terminal only, and never when NO_COLOR is set (auto); always; never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = crate::term::ColorChoice::Auto)]
     pub color: crate::term::ColorChoice,
@@ -115,6 +124,17 @@ pub enum Command {
     /// the build directory: the sketch's directory never gets a generated file.
     #[command(verbatim_doc_comment)]
     Preprocess(PreprocessArgs),
+    /// The content cache of compiled objects, archives and ELFs shared by all builds of this user
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Where the cache is, its size and limit, entries, and hits/misses so far.
+    Stats,
+    /// Remove everything in the cache (the next builds refill it).
+    Clear,
 }
 
 #[derive(Debug, Args)]

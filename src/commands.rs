@@ -20,6 +20,8 @@ pub fn run(cli: Cli) -> Result<()> {
         appdir: g.appdir.clone(),
         tree: g.tree.clone(),
         target_dir: g.target_dir.clone(),
+        no_cache: g.no_cache,
+        launcher: g.launcher.clone(),
         ..Overrides::default()
     };
     match &cli.command {
@@ -45,6 +47,83 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(args) => crate::commands_doctor::completions(args),
         Command::New(args) => new_cmd(&cli, args),
         Command::Preprocess(args) => preprocess_cmd(args, &cwd),
+        Command::Cache(c) => cache_cmd(&cli, c, &o, &cwd),
+    }
+}
+
+fn cache_cmd(
+    cli: &Cli,
+    c: &crate::cli::CacheCommand,
+    o: &Overrides,
+    cwd: &std::path::Path,
+) -> Result<()> {
+    let json = cli.global.message_format == MessageFormat::Json;
+    // The limit may come from project.toml; without a project the defaults serve.
+    let file = crate::config::ProjectFile::find(cwd)
+        .map(|p| crate::config::ProjectFile::load(&p))
+        .transpose()?;
+    let Some((dir, limit)) = crate::config::cache_settings(o, file.as_ref())? else {
+        return Err(Error::Other(
+            "the content cache is off (--no-cache, PBUILD_CACHE=0 or `cache = false`), or there is no HOME to put it in: set PBUILD_CACHE_DIR".into(),
+        ));
+    };
+    match c {
+        crate::cli::CacheCommand::Stats => {
+            let st = crate::cache::stats(&dir, limit);
+            if json {
+                println!(
+                    "{}",
+                    json!({"reason": "cache-stats", "dir": st.dir, "entries": st.entries,
+                           "bytes": st.bytes, "limit": st.limit, "hits": st.hits,
+                           "misses": st.misses, "stores": st.stores})
+                );
+            } else {
+                let lookups = st.hits + st.misses;
+                let rate = if lookups > 0 {
+                    format!(" ({:.0}% hits)", 100.0 * st.hits as f64 / lookups as f64)
+                } else {
+                    String::new()
+                };
+                println!("cache dir   {}", st.dir.display());
+                println!(
+                    "size        {} of {} ({} entries)",
+                    human_bytes(st.bytes),
+                    human_bytes(st.limit),
+                    st.entries
+                );
+                println!(
+                    "lookups     {} hits, {} misses{rate}; {} stored",
+                    st.hits, st.misses, st.stores
+                );
+            }
+        }
+        crate::cli::CacheCommand::Clear => {
+            let freed = crate::cache::clear(&dir)?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"reason": "cache-cleared", "dir": dir, "bytes": freed})
+                );
+            } else if !cli.global.quiet {
+                eprintln!("Cleared {} ({})", dir.display(), human_bytes(freed));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -159,15 +238,19 @@ pub fn build_with_progress(
             eprintln!("{m}")
         }
     };
+    let runner = crate::task::RealRunner::for_settings(s);
     let result = build::build(
         s,
         BuildOptions {
-            runner: &crate::task::RealRunner,
+            runner: &runner,
             reporter: &mut progress,
             say: &mut say,
         },
     );
     progress.done();
+    if let Some(c) = &runner.cache {
+        c.finish();
+    }
     result
 }
 
@@ -208,7 +291,7 @@ fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
             "{}",
             json!({"reason": "build-finished", "success": o.failed.is_empty(),
                    "steps_run": o.ran, "steps_total": o.total, "imported": out.imported,
-                   "seconds": elapsed})
+                   "from_cache": o.cached, "seconds": elapsed})
         );
     }
     if !o.failed.is_empty() {
@@ -224,8 +307,13 @@ fn build_cmd(cli: &Cli, args: &BuildArgs, s: &Settings) -> Result<()> {
                 o.total
             );
         } else {
+            let cached = if o.cached > 0 {
+                format!(" ({} from the cache)", o.cached)
+            } else {
+                String::new()
+            };
             eprintln!(
-                "Finished {what} in {elapsed:.2}s: {} of {} steps ran",
+                "Finished {what} in {elapsed:.2}s: {} of {} steps ran{cached}",
                 o.ran, o.total
             );
         }

@@ -1,5 +1,6 @@
 //! pbuild: build Particle Gen 2 firmware from a Device OS checkout and flash it safely.
 pub mod build;
+pub mod cache;
 pub mod cli;
 pub mod cli_flash;
 pub mod commands;

@@ -4,25 +4,68 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::cache::Cache;
 use crate::fsutil::{temp_path, write_atomic};
 use crate::plan::{ImageSpec, PlanStep, StepKind};
 use crate::work::{Runner, StepResult};
 
-pub struct RealRunner;
+/// Runs steps for real: through the content cache when there is one, compiles through the
+/// launcher (ccache, sccache, distcc, icecc) when one is set. pbuild's cache is asked first; the
+/// launcher only sees the compiles it misses.
+#[derive(Default)]
+pub struct RealRunner {
+    pub cache: Option<Cache>,
+    pub launcher: Vec<String>,
+}
+
+impl RealRunner {
+    pub fn for_settings(s: &crate::config::Settings) -> RealRunner {
+        RealRunner {
+            cache: s
+                .cache
+                .as_ref()
+                .map(|(dir, limit)| Cache::open(dir, *limit, &s.target_dir)),
+            launcher: s.launcher.clone(),
+        }
+    }
+}
 
 impl Runner for RealRunner {
     fn run(&self, step: &PlanStep) -> StepResult {
+        let started = crate::work::now_ns();
+        let key = self.cache.as_ref().and_then(|c| c.key(step));
+        if let (Some(c), Some(k)) = (&self.cache, &key)
+            && c.restore(k, step)
+        {
+            return StepResult {
+                ok: true,
+                output: String::new(),
+                cached: true,
+            };
+        }
         let result = match step.kind {
             StepKind::Image => match &step.image {
                 Some(spec) => make_image(spec),
                 None => Err("image step without a spec".to_string()),
             },
             StepKind::Sketch => preprocess_sketch(step),
-            _ => run_command(step),
+            StepKind::Compile => run_command(step, &self.launcher),
+            _ => run_command(step, &[]),
         };
+        if let (Ok(_), Some(c), Some(k)) = (&result, &self.cache, &key) {
+            c.store(k, step, started);
+        }
         match result {
-            Ok(output) => StepResult { ok: true, output },
-            Err(output) => StepResult { ok: false, output },
+            Ok(output) => StepResult {
+                ok: true,
+                output,
+                cached: false,
+            },
+            Err(output) => StepResult {
+                ok: false,
+                output,
+                cached: false,
+            },
         }
     }
 }
@@ -31,7 +74,7 @@ fn fail(msg: impl Into<String>) -> Result<String, String> {
     Err(msg.into())
 }
 
-fn run_command(step: &PlanStep) -> Result<String, String> {
+fn run_command(step: &PlanStep, launcher: &[String]) -> Result<String, String> {
     for out in &step.outputs {
         if let Some(dir) = out.parent()
             && let Err(e) = std::fs::create_dir_all(dir)
@@ -44,16 +87,16 @@ fn run_command(step: &PlanStep) -> Result<String, String> {
     let _ = std::fs::remove_file(&tmp);
     let primary_word = primary.display().to_string();
     let tmp_word = tmp.display().to_string();
-    let argv: Vec<&str> = step
-        .argv
+    let argv: Vec<&str> = launcher
         .iter()
-        .map(|w| {
+        .map(String::as_str)
+        .chain(step.argv.iter().map(|w| {
             if *w == primary_word {
                 tmp_word.as_str()
             } else {
                 w.as_str()
             }
-        })
+        }))
         .collect();
     let Some((program, args)) = argv.split_first() else {
         return fail("pbuild: empty command");

@@ -46,6 +46,8 @@ pub struct StepResult {
     pub ok: bool,
     /// What the tool printed (stderr then stdout), or pbuild's own description of a failure.
     pub output: String,
+    /// The outputs came from the content cache; the tool did not run.
+    pub cached: bool,
 }
 
 /// Executes one step. The real one spawns the tool or runs the native image step.
@@ -68,6 +70,8 @@ pub struct Options {
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub ran: usize,
+    /// Of `ran`, the steps whose outputs came from the content cache.
+    pub cached: usize,
     pub total: usize,
     pub failed: Vec<String>,
 }
@@ -224,7 +228,7 @@ fn own_reason(
     None
 }
 
-fn now_ns() -> i64 {
+pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
@@ -310,6 +314,7 @@ pub fn run(
                 .map_err(|e| Error::Other(format!("scheduler: {e}")))?;
             running -= 1;
             outcome.ran += 1;
+            outcome.cached += usize::from(result.cached);
             let step = &graph.steps[i as usize];
             reporter.finished(step, &result);
             let (start, stamps) = input_stamps.remove(&i).unwrap_or_default();

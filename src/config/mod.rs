@@ -48,6 +48,10 @@ pub struct Overrides {
     pub jobs: Option<usize>,
     pub target: Option<Target>,
     pub target_dir: Option<PathBuf>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+    /// `--launcher CMD`.
+    pub launcher: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +88,10 @@ pub struct Settings {
     /// Where `compile_commands.json` goes: the directory of project.toml / project.properties
     /// when the app is below it, else the app's directory.
     pub project_root: Option<PathBuf>,
+    /// The content cache's directory and size limit; None when it is off.
+    pub cache: Option<(PathBuf, u64)>,
+    /// Words put before every compile command (`launcher`), e.g. `["ccache"]`.
+    pub launcher: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -287,6 +295,22 @@ impl Settings {
             .map(|r| crate::paths::normalize(&crate::paths::absolute(&r)))
             .filter(|r| app.as_ref().is_none_or(|a| a.dir.starts_with(r)))
             .or_else(|| app.as_ref().map(|a| a.dir.clone()));
+        let cache = cache_settings(o, from_file)?;
+        let launcher = o
+            .launcher
+            .clone()
+            .or_else(|| {
+                std::env::var("PBUILD_LAUNCHER")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
+            .or_else(|| {
+                from_file
+                    .and_then(|p| p.launcher.as_ref())
+                    .map(|l| l.value.clone())
+            })
+            .map(|l| l.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
         Ok(Settings {
             table,
             project,
@@ -297,6 +321,8 @@ impl Settings {
             jobs,
             target_dir,
             project_root,
+            cache,
+            launcher,
             warnings,
         })
     }
@@ -305,6 +331,33 @@ impl Settings {
     pub fn state_dir(&self) -> PathBuf {
         self.target_dir.join(".pbuild")
     }
+}
+
+/// The cache directory and limit, or None when the cache is off (`--no-cache`, `PBUILD_CACHE=0`,
+/// `cache = false`, or no directory to put it in).
+pub fn cache_settings(o: &Overrides, file: Option<&ProjectFile>) -> Result<Option<(PathBuf, u64)>> {
+    let env_off = std::env::var("PBUILD_CACHE").is_ok_and(|v| v == "0" || v == "false");
+    let file_off = file
+        .and_then(|p| p.cache.as_ref())
+        .is_some_and(|c| !c.value);
+    if o.no_cache || env_off || file_off {
+        return Ok(None);
+    }
+    let limit = match std::env::var("PBUILD_CACHE_SIZE")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => crate::cache::parse_size(&v).ok_or_else(|| Error::Config {
+            location: "PBUILD_CACHE_SIZE".into(),
+            message: format!("`{v}` is not a size"),
+            hint: Some("e.g. PBUILD_CACHE_SIZE=10G (K, M, G, T or bytes)".into()),
+        })?,
+        None => file
+            .and_then(|p| p.cache_size.as_ref())
+            .map(|c| c.value)
+            .unwrap_or(crate::cache::DEFAULT_LIMIT),
+    };
+    Ok(crate::cache::default_dir().map(|d| (crate::paths::absolute(&d), limit)))
 }
 
 /// A name usable as a file name for the artifacts (`<name>.bin`).

@@ -8,7 +8,17 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 
 pub const FILE_NAME: &str = "project.toml";
-const KEYS: &[&str] = &["platform", "app", "appdir", "tree", "jobs", "target"];
+const KEYS: &[&str] = &[
+    "platform",
+    "app",
+    "appdir",
+    "tree",
+    "jobs",
+    "target",
+    "cache",
+    "cache_size",
+    "launcher",
+];
 
 #[derive(Debug, Default, Deserialize)]
 struct Raw {
@@ -18,6 +28,9 @@ struct Raw {
     tree: Option<Spanned<String>>,
     jobs: Option<Spanned<u32>>,
     target: Option<Spanned<String>>,
+    cache: Option<Spanned<bool>>,
+    cache_size: Option<Spanned<toml::Value>>,
+    launcher: Option<Spanned<String>>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -38,6 +51,12 @@ pub struct ProjectFile {
     pub tree: Option<Located<PathBuf>>,
     pub jobs: Option<Located<u32>>,
     pub target: Option<Located<String>>,
+    /// `cache = false` turns the content cache off for this project.
+    pub cache: Option<Located<bool>>,
+    /// `cache_size = "5G"` (or bytes): the cache's limit.
+    pub cache_size: Option<Located<u64>>,
+    /// `launcher = "ccache"`: a command put before every compile.
+    pub launcher: Option<Located<String>>,
     /// `file:line:col: unknown key … (did you mean …?)`
     pub warnings: Vec<String>,
 }
@@ -104,6 +123,27 @@ impl ProjectFile {
             location: at(v.span()),
             value: v.into_inner(),
         };
+        let cache_size = match raw.cache_size {
+            None => None,
+            Some(v) => {
+                let location = at(v.span());
+                let value = match v.into_inner() {
+                    toml::Value::String(s) => crate::cache::parse_size(&s),
+                    toml::Value::Integer(i) => u64::try_from(i).ok(),
+                    _ => None,
+                };
+                match value {
+                    Some(value) => Some(Located { value, location }),
+                    None => {
+                        return Err(Error::Config {
+                            location,
+                            message: "`cache_size` must be a size such as \"5G\", \"500M\" or a number of bytes".into(),
+                            hint: Some("e.g. cache_size = \"10G\"".into()),
+                        });
+                    }
+                }
+            }
+        };
         let warnings = raw
             .unknown
             .keys()
@@ -131,6 +171,12 @@ impl ProjectFile {
                 value: v.into_inner(),
             }),
             target: raw.target.map(plain),
+            cache: raw.cache.map(|v| Located {
+                location: at(v.span()),
+                value: v.into_inner(),
+            }),
+            cache_size,
+            launcher: raw.launcher.map(plain),
             warnings,
         })
     }

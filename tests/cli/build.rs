@@ -386,7 +386,7 @@ fn project_toml_gives_the_defaults() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(PBUILD)
+    let out = pbuild_command()
         .args(["--message-format", "json", "build"])
         .current_dir(proj.join("deeper"))
         .env("PATH", f.path_env())

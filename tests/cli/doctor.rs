@@ -2,7 +2,6 @@
 //! would fail; the same checks as JSON lines.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::*;
 
@@ -21,7 +20,7 @@ fn bin_with(dir: &Path, tools: &[&str]) -> PathBuf {
 fn sim_device(dir: &Path) -> String {
     let dev = dir.join("dev");
     Run::of_command(
-        Command::new(PBUILD)
+        pbuild_command()
             .args(["--platform", "photon", "sim", "create"])
             .arg(&dev),
     )
@@ -31,7 +30,7 @@ fn sim_device(dir: &Path) -> String {
 
 /// `pbuild --tree <example tree> doctor ARGS` with PATH and extra environment.
 fn doctor(tree: &Path, path: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(PBUILD);
+    let mut cmd = pbuild_command();
     cmd.arg("--tree").arg(tree).arg("doctor").args(args);
     cmd.env("PATH", path);
     for v in [
@@ -240,7 +239,7 @@ fn a_tree_path_with_a_space_is_a_cross() {
 fn no_tree_is_a_cross_with_where_it_looked() {
     let tmp = tempfile::tempdir().unwrap();
     let path = std::env::var("PATH").unwrap();
-    let mut cmd = Command::new(PBUILD);
+    let mut cmd = pbuild_command();
     cmd.arg("doctor").current_dir(tmp.path()).env("PATH", path);
     cmd.env_remove("DEVICE_OS_PATH");
     let r = Run::of_command(&mut cmd).fails(2);

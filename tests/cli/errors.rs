@@ -111,7 +111,7 @@ fn no_platform_says_how_to_give_one() {
 fn not_a_tree_says_what_is_missing() {
     let f = Fixture::new();
     let r = Run::of_command(
-        std::process::Command::new(PBUILD)
+        pbuild_command()
             .args([
                 "--platform",
                 "p1",
@@ -139,7 +139,7 @@ fn missing_compiler_says_how_to_install_it() {
     let f = Fixture::new();
     // A PATH with make but without arm-none-eabi-gcc.
     let r = Run::of_command(
-        std::process::Command::new(PBUILD)
+        pbuild_command()
             .args(["--platform", "p1", "--app", "blink", "build"])
             .arg("--tree")
             .arg(&f.tree)

@@ -40,7 +40,7 @@ fn shared() -> &'static Shared {
 /// pbuild with the shared tree and target dir, in `cwd`, with extra environment.
 fn pbuild(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
     let s = shared();
-    let mut cmd = Command::new(PBUILD);
+    let mut cmd = pbuild_command();
     cmd.arg("--tree")
         .arg(&s.tree)
         .arg("--target-dir")

@@ -4,6 +4,7 @@
 mod support;
 
 mod build;
+mod cache;
 mod doctor;
 mod errors;
 mod flash;

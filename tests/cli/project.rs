@@ -327,7 +327,7 @@ fn new_then_build_with_no_edits() {
         assert!(dir.join(file).is_file(), "{file}");
     }
     // `pbuild build` alone: platform and tree come from the new project.toml.
-    let out = std::process::Command::new(PBUILD)
+    let out = pbuild_command()
         .args(["--message-format", "json", "build"])
         .current_dir(&dir)
         .env("PATH", f.path_env())
@@ -413,7 +413,7 @@ fn compile_commands_are_the_commands_pbuild_ran() {
     for target in ["main", "modules"] {
         let _ = std::fs::remove_dir_all(&log);
         std::fs::create_dir_all(&log).unwrap();
-        let mut cmd = std::process::Command::new(PBUILD);
+        let mut cmd = pbuild_command();
         cmd.arg("--tree")
             .arg(&f.tree)
             .args([
@@ -489,7 +489,7 @@ fn compile_commands_are_the_commands_pbuild_ran() {
         .unwrap()
         .modified()
         .unwrap();
-    let mut cmd = std::process::Command::new(PBUILD);
+    let mut cmd = pbuild_command();
     cmd.arg("--tree")
         .arg(&f.tree)
         .args(["--platform", "electron", "build", "--target", "modules"])

@@ -105,7 +105,7 @@ fn sketches_build_like_make_on_the_preprocessed_cpp() {
         let ino = proj.join(sketch);
         let cpp = ino.with_extension("cpp");
         Run::of_command(
-            std::process::Command::new(PBUILD)
+            pbuild_command()
                 .arg("preprocess")
                 .arg(&ino)
                 .arg("-o")
@@ -212,23 +212,19 @@ fn preprocess_prints_the_cpp_and_never_overwrites_the_sketch() {
         &ino,
         "void setup() { go(); }\nvoid loop() {}\nvoid go() {}\n",
     );
-    let r = Run::of_command(
-        std::process::Command::new(PBUILD)
-            .arg("preprocess")
-            .arg(&ino),
-    )
-    .ok();
+    let r = Run::of_command(pbuild_command().arg("preprocess").arg(&ino)).ok();
     assert!(
         r.stdout.contains("#include \"Particle.h\"\n"),
         "{}",
         r.stdout
     );
     assert!(r.stdout.contains("\nvoid go();\n"), "{}", r.stdout);
-    let r = Run::of_command(
-        std::process::Command::new(PBUILD)
-            .current_dir(dir.path())
-            .args(["preprocess", "a.ino", "-o", "./a.ino"]),
-    )
+    let r = Run::of_command(pbuild_command().current_dir(dir.path()).args([
+        "preprocess",
+        "a.ino",
+        "-o",
+        "./a.ino",
+    ]))
     .fails(2);
     assert!(
         r.stderr.contains("would overwrite the sketch"),
@@ -249,7 +245,7 @@ fn new_ino_project_builds_with_no_edits() {
     let dir = f.path().join("blinko");
     assert!(dir.join("src/blinko.ino").is_file());
     let r = Run::of_command(
-        std::process::Command::new(PBUILD)
+        pbuild_command()
             .args(["--message-format", "json", "build"])
             .current_dir(&dir)
             .env("PATH", f.path_env())

@@ -7,6 +7,17 @@ use std::process::{Command, Output};
 
 pub const PBUILD: &str = env!("CARGO_BIN_EXE_pbuild");
 
+/// The pbuild binary, with its content cache in the test build's temp dir rather than the user's
+/// (a `Fixture` gives each test its own).
+pub fn pbuild_command() -> Command {
+    let mut cmd = Command::new(PBUILD);
+    cmd.env(
+        "PBUILD_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("pbuild-cache"),
+    );
+    cmd
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -59,6 +70,11 @@ impl Fixture {
         self.dir.path()
     }
 
+    /// This fixture's own content cache.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
     pub fn target_dir(&self) -> PathBuf {
         self.dir.path().join("out")
     }
@@ -84,7 +100,8 @@ impl Fixture {
     }
 
     pub fn pbuild_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let mut cmd = Command::new(PBUILD);
+        let mut cmd = pbuild_command();
+        cmd.env("PBUILD_CACHE_DIR", self.cache_dir());
         cmd.arg("--tree")
             .arg(&self.tree)
             .arg("--target-dir")
@@ -208,6 +225,10 @@ impl Run {
 }
 
 impl Run {
+    pub fn of_output(o: Output) -> Run {
+        Run::of(o)
+    }
+
     pub fn of_command(cmd: &mut Command) -> Run {
         Run::of(cmd.output().unwrap())
     }

@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::support::*;
 
 fn completions(shell: &str) -> String {
-    let r = Run::of_command(Command::new(PBUILD).args(["completions", shell])).ok();
+    let r = Run::of_command(pbuild_command().args(["completions", shell])).ok();
     assert!(!r.stdout.trim().is_empty(), "{shell}: empty script");
     for sub in [
         "build",
@@ -118,7 +118,7 @@ fn color_always_forces_colour_into_a_pipe() {
 fn json_errors_end_with_an_error_line_on_stdout() {
     let tmp = tempfile::tempdir().unwrap();
     let r = Run::of_command(
-        Command::new(PBUILD)
+        pbuild_command()
             .args(["--message-format", "json", "inspect", "missing.bin"])
             .current_dir(tmp.path()),
     )
@@ -139,7 +139,7 @@ fn json_errors_end_with_an_error_line_on_stdout() {
     assert!(r.stderr.starts_with("error: missing.bin"), "{}", r.stderr);
 
     let r = Run::of_command(
-        Command::new(PBUILD)
+        pbuild_command()
             .args(["--message-format", "json", "--platform", "photn", "build"])
             .current_dir(tmp.path()),
     )

@@ -25,7 +25,7 @@ impl Watch {
     fn start_with(f: Fixture, extra: &[&str]) -> Watch {
         let stderr = f.path().join("watch.stderr");
         let stdout = f.path().join("watch.stdout");
-        let child = Command::new(PBUILD)
+        let child = pbuild_command()
             .arg("--tree")
             .arg(&f.tree)
             .arg("--target-dir")

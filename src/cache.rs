@@ -1,0 +1,494 @@
+//! The content-addressed step cache: the outputs of compile, archive and link steps, stored under a
+//! key of everything that determines them and restored instead of running the tool. Unaware of the
+//! graph and of dirtiness: `task` asks it before running a step and tells it after.
+//!
+//! The key of a step (`StepKey`) hashes: the tool's identity (resolved path, size, mtime), the
+//! working directory and every argument with pbuild's target directory replaced by a marker (so a
+//! moved project, or one whose build directory was removed, still hits), the content of every input
+//! the plan names, and the environment variables gcc reads. A compile also reads headers that only
+//! its depfile names, after the fact, so a key leads to a manifest (as in ccache's direct mode): a
+//! list of header sets seen with that key, each with the content hash of every header and the
+//! result it gave. A lookup re-hashes the headers of each entry; the first whose hashes all match
+//! is the hit.
+//!
+//! On disk (`$PBUILD_CACHE_DIR`, else `$XDG_CACHE_HOME/pbuild`, else `~/.cache/pbuild`):
+//! ```text
+//! CACHEDIR.TAG
+//! m/<2 hex>/<key>            manifest, JSON: [{"result": hex, "deps": [[path, hash], …]}, …] (newest first)
+//! o/<2 hex>/<result>.<i>     output i of the step (depfiles with the target dir as a marker)
+//! stats                      JSON counters: hits, misses, stores
+//! lock                       taken while evicting or updating the counters
+//! ```
+//! Every file is written to a temp name and renamed, so two pbuild processes can share a cache: a
+//! reader sees a whole file or none. An entry whose output files are not all there is a miss. A
+//! hit touches output 0, and eviction (oldest first, down to 90 % of the limit) goes by that time.
+//! Headers that changed while their compile ran are not stored (their content may not be what the
+//! compiler read).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::Stamp;
+use crate::plan::{PlanStep, StepKind};
+
+/// Stands for pbuild's target directory in keys and stored depfiles.
+const TARGET_MARK: &str = "@PBUILD_TARGET_DIR@";
+const KEY_VERSION: &str = "pbuild-cache-1";
+/// Header sets kept per key.
+const MANIFEST_ENTRIES: usize = 8;
+/// Environment variables that change what gcc or ld do.
+const TOOL_ENV: &[&str] = &[
+    "CPATH",
+    "C_INCLUDE_PATH",
+    "CPLUS_INCLUDE_PATH",
+    "LIBRARY_PATH",
+    "GCC_EXEC_PREFIX",
+    "COMPILER_PATH",
+    "SOURCE_DATE_EPOCH",
+];
+pub const DEFAULT_LIMIT: u64 = 5 << 30;
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Counters {
+    pub hits: u64,
+    pub misses: u64,
+    pub stores: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ManifestEntry {
+    result: String,
+    deps: Vec<(String, String)>,
+}
+
+pub struct Cache {
+    dir: PathBuf,
+    limit: u64,
+    target_dir: String,
+    /// Content hashes by path, valid while the file's stamp is the same.
+    hashes: Mutex<HashMap<PathBuf, (Stamp, u128)>>,
+    tools: Mutex<HashMap<String, u128>>,
+    counters: Mutex<Counters>,
+}
+
+/// A step's key, computed before it runs.
+pub struct StepKey {
+    key: String,
+}
+
+/// Where the cache lives when nothing says otherwise.
+pub fn default_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("PBUILD_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("pbuild"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache/pbuild"))
+}
+
+/// `500M`, `5G`, `1.5GB`, `123456` (bytes).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_uppercase();
+    let t = t.trim_end_matches("IB").trim_end_matches('B');
+    let (num, mult) = match t.chars().last()? {
+        'K' => (&t[..t.len() - 1], 1u64 << 10),
+        'M' => (&t[..t.len() - 1], 1 << 20),
+        'G' => (&t[..t.len() - 1], 1 << 30),
+        'T' => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
+}
+
+pub fn cacheable(step: &PlanStep) -> bool {
+    matches!(
+        step.kind,
+        StepKind::Compile | StepKind::Archive | StepKind::Link
+    ) && !step.argv.is_empty()
+}
+
+fn hex(h: u128) -> String {
+    format!("{h:032x}")
+}
+
+impl Cache {
+    pub fn open(dir: &Path, limit: u64, target_dir: &Path) -> Cache {
+        Cache {
+            dir: dir.to_path_buf(),
+            limit,
+            target_dir: target_dir.display().to_string(),
+            hashes: Mutex::new(HashMap::new()),
+            tools: Mutex::new(HashMap::new()),
+            counters: Mutex::new(Counters::default()),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn norm(&self, s: &str) -> String {
+        if self.target_dir.is_empty() {
+            s.to_string()
+        } else {
+            s.replace(&self.target_dir, TARGET_MARK)
+        }
+    }
+
+    fn denorm(&self, s: &str) -> String {
+        s.replace(TARGET_MARK, &self.target_dir)
+    }
+
+    /// Content hash of `path` (None when it cannot be read).
+    fn content(&self, path: &Path) -> Option<u128> {
+        let stamp = Stamp::of(path);
+        if !stamp.exists() {
+            return None;
+        }
+        if let Some((s, h)) = self.hashes.lock().ok()?.get(path)
+            && *s == stamp
+        {
+            return Some(*h);
+        }
+        let bytes = std::fs::read(path).ok()?;
+        let h = xxhash_rust::xxh3::xxh3_128(&bytes);
+        self.hashes
+            .lock()
+            .ok()?
+            .insert(path.to_path_buf(), (stamp, h));
+        Some(h)
+    }
+
+    fn tool(&self, name: &str) -> u128 {
+        if let Some(h) = self.tools.lock().ok().and_then(|t| t.get(name).copied()) {
+            return h;
+        }
+        let h = match crate::work::which(name) {
+            Some(p) => {
+                let s = Stamp::of(&p);
+                xxhash_rust::xxh3::xxh3_128(
+                    format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size).as_bytes(),
+                )
+            }
+            None => xxhash_rust::xxh3::xxh3_128(name.as_bytes()),
+        };
+        if let Ok(mut t) = self.tools.lock() {
+            t.insert(name.to_string(), h);
+        }
+        h
+    }
+
+    /// The key of `step` as its inputs are now; None when an input cannot be read (the step then
+    /// runs and fails or succeeds on its own).
+    pub fn key(&self, step: &PlanStep) -> Option<StepKey> {
+        if !cacheable(step) {
+            return None;
+        }
+        let mut text = String::new();
+        let mut add = |s: &str| {
+            text.push_str(s);
+            text.push('\0');
+        };
+        add(KEY_VERSION);
+        add(&format!("{:?}", step.kind));
+        add(&hex(self.tool(&step.argv[0])));
+        add(&self.norm(&step.cwd.display().to_string()));
+        for w in &step.argv {
+            add(&self.norm(w));
+        }
+        add("inputs");
+        for i in &step.inputs {
+            add(&self.norm(&i.display().to_string()));
+            add(&hex(self.content(i)?));
+        }
+        add("env");
+        for v in TOOL_ENV {
+            add(&std::env::var(v).unwrap_or_default());
+        }
+        Some(StepKey {
+            key: hex(xxhash_rust::xxh3::xxh3_128(text.as_bytes())),
+        })
+    }
+
+    fn manifest_path(&self, key: &str) -> PathBuf {
+        self.dir.join("m").join(&key[..2]).join(key)
+    }
+
+    fn output_path(&self, result: &str, i: usize) -> PathBuf {
+        self.dir
+            .join("o")
+            .join(&result[..2])
+            .join(format!("{result}.{i}"))
+    }
+
+    fn read_manifest(&self, key: &str) -> Vec<ManifestEntry> {
+        std::fs::read(self.manifest_path(key))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Restore the outputs of `step` if the cache has them. True on a hit.
+    pub fn restore(&self, key: &StepKey, step: &PlanStep) -> bool {
+        let hit = self.read_manifest(&key.key).into_iter().find(|e| {
+            e.deps.iter().all(|(p, h)| {
+                self.content(Path::new(&self.denorm(p)))
+                    .is_some_and(|c| hex(c) == *h)
+            })
+        });
+        let restored = hit.is_some_and(|e| self.restore_outputs(&e.result, step));
+        if let Ok(mut c) = self.counters.lock() {
+            if restored {
+                c.hits += 1;
+            } else {
+                c.misses += 1;
+            }
+        }
+        restored
+    }
+
+    fn restore_outputs(&self, result: &str, step: &PlanStep) -> bool {
+        let mut staged = Vec::new();
+        let ok = step.outputs.iter().enumerate().all(|(i, out)| {
+            let Ok(bytes) = std::fs::read(self.output_path(result, i)) else {
+                return false;
+            };
+            let bytes = if Some(out) == step.depfile.as_ref() {
+                self.denorm(&String::from_utf8_lossy(&bytes)).into_bytes()
+            } else {
+                bytes
+            };
+            let tmp = crate::fsutil::temp_path(out);
+            let written = out
+                .parent()
+                .is_none_or(|d| std::fs::create_dir_all(d).is_ok())
+                && std::fs::write(&tmp, &bytes).is_ok();
+            staged.push((tmp, out.clone()));
+            written
+        });
+        let ok = ok
+            && staged
+                .iter()
+                .all(|(tmp, out)| std::fs::rename(tmp, out).is_ok());
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        if ok {
+            // Recently used: eviction goes by output 0's modification time.
+            let _ = std::fs::File::options()
+                .write(true)
+                .open(self.output_path(result, 0))
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        }
+        ok
+    }
+
+    /// Remember the outputs `step` just wrote. `started_ns`: when it started; a header modified
+    /// after that is not trusted, and nothing is stored.
+    pub fn store(&self, key: &StepKey, step: &PlanStep, started_ns: i64) {
+        let _ = self.try_store(key, step, started_ns);
+    }
+
+    fn try_store(&self, key: &StepKey, step: &PlanStep, started_ns: i64) -> Option<()> {
+        let mut deps = Vec::new();
+        if let Some(d) = &step.depfile {
+            let text = std::fs::read_to_string(d).ok()?;
+            for h in crate::depfile::parse(&text, &step.cwd)? {
+                if step.inputs.contains(&h) {
+                    continue;
+                }
+                let s = Stamp::of(&h);
+                if !s.exists() || s.mtime_ns > started_ns {
+                    return None;
+                }
+                deps.push((self.norm(&h.display().to_string()), hex(self.content(&h)?)));
+            }
+        }
+        let mut text = key.key.clone();
+        for (p, h) in &deps {
+            text.push('\0');
+            text.push_str(p);
+            text.push('\0');
+            text.push_str(h);
+        }
+        let result = hex(xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
+        // Output 0 last: its presence (and time) stands for the entry.
+        for (i, out) in step.outputs.iter().enumerate().rev() {
+            let bytes = std::fs::read(out).ok()?;
+            let bytes = if Some(out) == step.depfile.as_ref() {
+                self.norm(&String::from_utf8_lossy(&bytes)).into_bytes()
+            } else {
+                bytes
+            };
+            crate::fsutil::write_atomic(&self.output_path(&result, i), &bytes).ok()?;
+        }
+        let mut entries = self.read_manifest(&key.key);
+        entries.retain(|e| e.result != result);
+        entries.insert(0, ManifestEntry { result, deps });
+        entries.truncate(MANIFEST_ENTRIES);
+        let bytes = serde_json::to_vec(&entries).ok()?;
+        crate::fsutil::write_atomic(&self.manifest_path(&key.key), &bytes).ok()?;
+        if let Ok(mut c) = self.counters.lock() {
+            c.stores += 1;
+        }
+        Some(())
+    }
+
+    /// This run's counters.
+    pub fn counters(&self) -> Counters {
+        self.counters.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    /// Add this run's counters to the totals on disk and evict down to the limit if it stored
+    /// anything. Errors are ignored: the cache is an optimisation.
+    pub fn finish(&self) {
+        let run = self.counters();
+        if run == Counters::default() {
+            return;
+        }
+        let _ = std::fs::create_dir_all(&self.dir);
+        let tag = self.dir.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            let _ = crate::fsutil::write_atomic(
+                &tag,
+                b"Signature: 8a477f597d28d172789f06886806bc55\n# pbuild's object cache: `pbuild cache clear` empties it.\n",
+            );
+        }
+        let Some(_lock) = self.lock() else { return };
+        let mut total = read_counters(&self.dir);
+        total.hits += run.hits;
+        total.misses += run.misses;
+        total.stores += run.stores;
+        if let Ok(b) = serde_json::to_vec(&total) {
+            let _ = crate::fsutil::write_atomic(&self.dir.join("stats"), &b);
+        }
+        if run.stores > 0 {
+            evict(&self.dir, self.limit);
+        }
+    }
+
+    fn lock(&self) -> Option<std::fs::File> {
+        let f = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("lock"))
+            .ok()?;
+        f.lock().ok()?;
+        Some(f)
+    }
+}
+
+fn read_counters(dir: &Path) -> Counters {
+    std::fs::read(dir.join("stats"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// One stored result: its output files, their total size, and when it was last used.
+struct Stored {
+    files: Vec<PathBuf>,
+    size: u64,
+    used: std::time::SystemTime,
+}
+
+fn stored(dir: &Path) -> Vec<Stored> {
+    let mut by_result: HashMap<String, Stored> = HashMap::new();
+    for e in walkdir::WalkDir::new(dir.join("o"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((result, index)) = name.rsplit_once('.') else {
+            continue;
+        };
+        let Ok(meta) = e.metadata() else { continue };
+        let s = by_result.entry(result.to_string()).or_insert(Stored {
+            files: Vec::new(),
+            size: 0,
+            used: std::time::UNIX_EPOCH,
+        });
+        s.files.push(e.into_path());
+        s.size += meta.len();
+        if index == "0" {
+            s.used = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        }
+    }
+    by_result.into_values().collect()
+}
+
+/// Remove least recently used results until the cache is at most 90 % of `limit`.
+/// Manifests that point at removed results stay; a lookup that finds no outputs is a miss.
+fn evict(dir: &Path, limit: u64) -> usize {
+    let mut all = stored(dir);
+    let mut size: u64 = all.iter().map(|s| s.size).sum();
+    if size <= limit {
+        return 0;
+    }
+    all.sort_by_key(|s| s.used);
+    let goal = limit / 10 * 9;
+    let mut removed = 0;
+    for s in all {
+        if size <= goal {
+            break;
+        }
+        for f in &s.files {
+            let _ = std::fs::remove_file(f);
+        }
+        size = size.saturating_sub(s.size);
+        removed += 1;
+    }
+    removed
+}
+
+/// What `pbuild cache stats` shows.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub dir: PathBuf,
+    pub entries: usize,
+    pub bytes: u64,
+    pub limit: u64,
+    pub hits: u64,
+    pub misses: u64,
+    pub stores: u64,
+}
+
+pub fn stats(dir: &Path, limit: u64) -> Stats {
+    let all = stored(dir);
+    let c = read_counters(dir);
+    Stats {
+        dir: dir.to_path_buf(),
+        entries: all.len(),
+        bytes: all.iter().map(|s| s.size).sum(),
+        limit,
+        hits: c.hits,
+        misses: c.misses,
+        stores: c.stores,
+    }
+}
+
+/// Empty the cache (outputs, manifests, counters); the directory stays. Returns the bytes freed.
+pub fn clear(dir: &Path) -> crate::Result<u64> {
+    let bytes = stored(dir).iter().map(|s| s.size).sum();
+    for sub in ["o", "m"] {
+        let p = dir.join(sub);
+        if p.exists() {
+            std::fs::remove_dir_all(&p).map_err(|e| crate::Error::io(&p, e))?;
+        }
+    }
+    let _ = std::fs::remove_file(dir.join("stats"));
+    Ok(bytes)
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;

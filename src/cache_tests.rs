@@ -1,0 +1,248 @@
+use super::*;
+
+/// A compile-shaped step whose "compiler" is `sh -c` writing the output and a depfile.
+fn step(dir: &Path, src: &Path, extra_arg: &str) -> PlanStep {
+    let obj = dir.join("target/build/a.o");
+    let dep = dir.join("target/build/a.o.d");
+    PlanStep::command(
+        StepKind::Compile,
+        dir.to_path_buf(),
+        vec![
+            "sh".into(),
+            "-c".into(),
+            "true".into(),
+            extra_arg.into(),
+            obj.display().to_string(),
+        ],
+        vec![src.to_path_buf()],
+        vec![obj, dep.clone()],
+        Some(dep),
+        "CC a.c".into(),
+    )
+}
+
+fn write(p: &Path, text: &str) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// Pretend the step ran: an object made of the source and header, and a depfile naming the header.
+fn fake_run(s: &PlanStep, header: &Path) {
+    let src = std::fs::read_to_string(&s.inputs[0]).unwrap();
+    let h = std::fs::read_to_string(header).unwrap();
+    write(&s.outputs[0], &format!("obj({src}|{h})"));
+    write(
+        &s.outputs[1],
+        &format!(
+            "{}: {} \\\n {}\n",
+            s.outputs[0].display(),
+            s.inputs[0].display(),
+            header.display()
+        ),
+    );
+}
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    src: PathBuf,
+    header: PathBuf,
+    cache: Cache,
+}
+
+fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let src = dir.join("a.c");
+    let header = dir.join("a.h");
+    write(&src, "int a;");
+    write(&header, "#define A 1");
+    let cache = Cache::open(&dir.join("cache"), DEFAULT_LIMIT, &dir.join("target"));
+    Setup {
+        _tmp: tmp,
+        dir,
+        src,
+        header,
+        cache,
+    }
+}
+
+/// Build `s` through the cache: restore, else run and store. True on a hit.
+fn through(c: &Cache, s: &PlanStep, header: &Path) -> bool {
+    let k = c.key(s).unwrap();
+    if c.restore(&k, s) {
+        return true;
+    }
+    let start = crate::work::now_ns();
+    fake_run(s, header);
+    c.store(&k, s, start);
+    false
+}
+
+fn wipe(s: &PlanStep) {
+    for o in &s.outputs {
+        let _ = std::fs::remove_file(o);
+    }
+}
+
+#[test]
+fn a_removed_output_comes_back_byte_identical() {
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    assert!(!through(&t.cache, &s, &t.header));
+    let obj = std::fs::read(&s.outputs[0]).unwrap();
+    let dep = std::fs::read(&s.outputs[1]).unwrap();
+    wipe(&s);
+    assert!(through(&t.cache, &s, &t.header));
+    assert_eq!(std::fs::read(&s.outputs[0]).unwrap(), obj);
+    assert_eq!(std::fs::read(&s.outputs[1]).unwrap(), dep);
+    assert_eq!(
+        t.cache.counters(),
+        Counters {
+            hits: 1,
+            misses: 1,
+            stores: 1
+        }
+    );
+}
+
+#[test]
+fn a_changed_header_source_or_argument_misses() {
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    through(&t.cache, &s, &t.header);
+    write(&t.header, "#define A 2");
+    wipe(&s);
+    assert!(!through(&t.cache, &s, &t.header), "header changed");
+    assert_eq!(
+        std::fs::read_to_string(&s.outputs[0]).unwrap(),
+        "obj(int a;|#define A 2)"
+    );
+    // Back to the first header: both header sets are remembered under the key.
+    write(&t.header, "#define A 1");
+    wipe(&s);
+    assert!(through(&t.cache, &s, &t.header), "earlier header set");
+    assert_eq!(
+        std::fs::read_to_string(&s.outputs[0]).unwrap(),
+        "obj(int a;|#define A 1)"
+    );
+    write(&t.src, "int b;");
+    wipe(&s);
+    assert!(!through(&t.cache, &s, &t.header), "source changed");
+    let with_define = step(&t.dir, &t.src, "-DNEW=1");
+    wipe(&with_define);
+    assert!(
+        !through(&t.cache, &with_define, &t.header),
+        "argument changed"
+    );
+}
+
+#[test]
+fn a_moved_target_dir_still_hits_and_depfiles_name_the_new_place() {
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    through(&t.cache, &s, &t.header);
+    // Same sources, another target directory (a project moved, or a second checkout of it).
+    let other = t.dir.join("elsewhere");
+    let moved = Cache::open(&t.dir.join("cache"), DEFAULT_LIMIT, &other.join("target"));
+    let mut s2 = step(&other, &t.src, "");
+    s2.cwd = t.dir.clone();
+    s2.argv[4] = s2.outputs[0].display().to_string();
+    assert!(through(&moved, &s2, &t.header));
+    let dep = std::fs::read_to_string(&s2.outputs[1]).unwrap();
+    assert!(
+        dep.starts_with(&format!("{}:", s2.outputs[0].display())),
+        "{dep}"
+    );
+}
+
+#[test]
+fn a_header_written_during_the_compile_is_not_stored() {
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    let k = t.cache.key(&s).unwrap();
+    let start = crate::work::now_ns();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(&t.header, "#define A 3");
+    fake_run(&s, &t.header);
+    t.cache.store(&k, &s, start);
+    assert_eq!(t.cache.counters().stores, 0);
+}
+
+#[test]
+fn a_changed_tool_misses() {
+    let t = setup();
+    let bin = t.dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let tool = bin.join("cc-tool");
+    write(&tool, "#!/bin/sh\n");
+    let mut s = step(&t.dir, &t.src, "");
+    s.argv[0] = tool.display().to_string();
+    through(&t.cache, &s, &t.header);
+    write(&tool, "#!/bin/sh\n# a new version\n");
+    let fresh = Cache::open(&t.dir.join("cache"), DEFAULT_LIMIT, &t.dir.join("target"));
+    wipe(&s);
+    assert!(!through(&fresh, &s, &t.header));
+}
+
+#[test]
+fn eviction_drops_the_least_recently_used() {
+    let t = setup();
+    let dir = t.dir.join("cache");
+    let mut steps = Vec::new();
+    for k in 0..4 {
+        let src = t.dir.join(format!("s{k}.c"));
+        write(&src, &"x".repeat(1000 + k));
+        let mut s = step(&t.dir, &src, "");
+        s.outputs[0] = t.dir.join(format!("target/build/{k}.o"));
+        s.outputs[1] = t.dir.join(format!("target/build/{k}.o.d"));
+        s.depfile = Some(s.outputs[1].clone());
+        through(&t.cache, &s, &t.header);
+        steps.push(s);
+        std::thread::sleep(std::time::Duration::from_millis(15));
+    }
+    // Use the oldest again: it becomes the newest.
+    wipe(&steps[0]);
+    assert!(through(&t.cache, &steps[0], &t.header));
+    let before = stats(&dir, 0);
+    assert_eq!(before.entries, 4);
+    let limit = before.bytes * 3 / 4;
+    evict(&dir, limit);
+    let after = stats(&dir, limit);
+    assert!(after.bytes <= limit / 10 * 9, "{} > {limit}", after.bytes);
+    let fresh = Cache::open(&dir, DEFAULT_LIMIT, &t.dir.join("target"));
+    for s in &steps {
+        wipe(s);
+    }
+    assert!(
+        through(&fresh, &steps[0], &t.header),
+        "recently used survives"
+    );
+    assert!(!through(&fresh, &steps[1], &t.header), "oldest is gone");
+}
+
+#[test]
+fn sizes_parse() {
+    assert_eq!(parse_size("5G"), Some(5 << 30));
+    assert_eq!(parse_size("500 MB"), Some(500 << 20));
+    assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
+    assert_eq!(parse_size("1234"), Some(1234));
+    assert_eq!(parse_size("lots"), None);
+    assert_eq!(parse_size("-1G"), None);
+}
+
+#[test]
+fn clear_empties_and_counts_stay_consistent() {
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    through(&t.cache, &s, &t.header);
+    t.cache.finish();
+    let st = stats(&t.dir.join("cache"), DEFAULT_LIMIT);
+    assert_eq!((st.entries, st.misses, st.stores), (1, 1, 1));
+    assert!(clear(&t.dir.join("cache")).unwrap() > 0);
+    let st = stats(&t.dir.join("cache"), DEFAULT_LIMIT);
+    assert_eq!((st.entries, st.hits, st.misses), (0, 0, 0));
+    wipe(&s);
+    let fresh = Cache::open(&t.dir.join("cache"), DEFAULT_LIMIT, &t.dir.join("target"));
+    assert!(!through(&fresh, &s, &t.header));
+}

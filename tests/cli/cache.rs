@@ -1,0 +1,231 @@
+//! The content cache: what comes back from it, and that a changed header, define or toolchain
+//! never does. The oracle for "never stale" is the same build with `--no-cache`.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+fn build(f: &Fixture, target_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = pbuild_command();
+    cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
+        .env("PATH", f.path_env())
+        .env_remove("DEVICE_OS_PATH")
+        .arg("--tree")
+        .arg(&f.tree)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .args(["--platform", "photon", "--message-format", "json"])
+        .args(extra)
+        .current_dir(f.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::of_command(&mut cmd)
+}
+
+fn bins(r: &Run) -> Vec<(String, Vec<u8>)> {
+    r.artifacts()
+        .into_iter()
+        .map(|(m, p)| (m, std::fs::read(p).unwrap()))
+        .collect()
+}
+
+fn from_cache(r: &Run) -> u64 {
+    r.finished()["from_cache"].as_u64().unwrap()
+}
+
+/// The same build without the cache, in a target dir of its own: what the bytes must be.
+fn uncached(
+    f: &Fixture,
+    name: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Vec<(String, Vec<u8>)> {
+    let mut args = vec!["--no-cache"];
+    args.extend_from_slice(extra);
+    let r = build(f, &f.path().join(name), &args, env).ok();
+    assert_eq!(from_cache(&r), 0);
+    bins(&r)
+}
+
+#[test]
+fn clean_then_build_and_a_moved_project_come_back_from_the_cache() {
+    let f = Fixture::new();
+    let out = f.path().join("out");
+    let modules = ["build", "--target", "modules", "--app", "blink"];
+    let first = build(&f, &out, &modules, &[]).ok();
+    assert_eq!(from_cache(&first), 0);
+    let expected = bins(&first);
+    let images = expected.len() as u64;
+
+    build(&f, &out, &["clean"], &[]).ok();
+    let again = build(&f, &out, &modules, &[]).ok();
+    assert_eq!(
+        again.steps_run(),
+        first.steps_run(),
+        "clean removed everything"
+    );
+    // Every compile, archive and link is restored; only the native image steps run.
+    assert_eq!(from_cache(&again), again.steps_run() - images);
+    assert!(bins(&again) == expected, "the binaries differ");
+
+    // Another target directory (a moved project, a second worktree) hits too.
+    let moved = build(&f, &f.path().join("moved/out"), &modules, &[]).ok();
+    assert_eq!(from_cache(&moved), moved.steps_run() - images);
+    assert!(bins(&moved) == expected, "the binaries differ");
+
+    let stats = Run::of_command(
+        pbuild_command()
+            .env("PBUILD_CACHE_DIR", f.cache_dir())
+            .args(["--message-format", "json", "cache", "stats"]),
+    )
+    .ok();
+    let s = &stats.json()[0];
+    assert_eq!(s["reason"], "cache-stats");
+    assert_eq!(
+        s["hits"].as_u64().unwrap(),
+        2 * (again.steps_run() - images)
+    );
+    assert!(s["entries"].as_u64().unwrap() > 0 && s["bytes"].as_u64().unwrap() > 0);
+
+    // `cache clear` empties it: the next clean build compiles again.
+    Run::of_command(
+        pbuild_command()
+            .env("PBUILD_CACHE_DIR", f.cache_dir())
+            .args(["cache", "clear"]),
+    )
+    .ok();
+    build(&f, &out, &["clean"], &[]).ok();
+    let r = build(&f, &out, &modules, &[]).ok();
+    assert_eq!(from_cache(&r), 0);
+    assert!(bins(&r) == expected, "the binaries differ");
+}
+
+#[test]
+fn a_changed_header_define_or_toolchain_misses() {
+    let f = Fixture::new();
+    let out = f.path().join("out");
+    let main = ["build", "--app", "blink"];
+    let first = build(&f, &out, &main, &[]).ok();
+    let before = bins(&first);
+
+    // A header the app includes: the new value reaches the binary.
+    let header = f.tree.join("wiring/inc/spark_wiring_constants.h");
+    let text = std::fs::read_to_string(&header).unwrap();
+    std::fs::write(
+        &header,
+        text.replace("#define HIGH 0x1", "#define HIGH 0x3"),
+    )
+    .unwrap();
+    build(&f, &out, &["clean"], &[]).ok();
+    let r = build(&f, &out, &main, &[]).ok();
+    assert!(
+        from_cache(&r) < r.steps_run() - 1,
+        "the includers recompiled"
+    );
+    assert!(bins(&r) != before, "the header reached the binary");
+    assert!(
+        bins(&r) == uncached(&f, "ref-header", &main, &[]),
+        "the binaries differ"
+    );
+    // And back: the first header set is still in the cache.
+    std::fs::write(&header, &text).unwrap();
+    build(&f, &out, &["clean"], &[]).ok();
+    let r = build(&f, &out, &main, &[]).ok();
+    assert_eq!(from_cache(&r), r.steps_run() - 1);
+    assert!(bins(&r) == before, "the binaries differ");
+
+    // A define given from outside (DEBUG_BUILD=y makes -DDEBUG_BUILD instead of -DRELEASE_BUILD).
+    let debug = [("DEBUG_BUILD", "y")];
+    let r = build(&f, &out, &main, &debug).ok();
+    assert_eq!(from_cache(&r), 0, "every command changed");
+    assert!(
+        bins(&r) == uncached(&f, "ref-debug", &main, &debug),
+        "the binaries differ"
+    );
+
+    // Another toolchain (here the same gcc behind a wrapper in another directory).
+    let tc = f.path().join("other-toolchain");
+    std::fs::create_dir_all(&tc).unwrap();
+    let gcc = which("arm-none-eabi-gcc").unwrap();
+    for e in std::fs::read_dir(gcc.parent().unwrap()).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("arm-none-eabi-") {
+            write_script(
+                &tc.join(&name),
+                &format!(
+                    "#!/bin/sh\nexec '{}' \"$@\"\n",
+                    gcc.parent().unwrap().join(&name).display()
+                ),
+            );
+        }
+    }
+    let other = [("GCC_ARM_PATH", format!("{}/", tc.display()))];
+    let other: Vec<(&str, &str)> = other.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = build(&f, &out, &main, &other).ok();
+    assert_eq!(from_cache(&r), 0, "a new toolchain identity");
+    assert!(bins(&r) == before, "the binaries differ");
+}
+
+#[test]
+fn a_reverted_edit_comes_back_from_the_cache() {
+    let f = Fixture::new();
+    let out = f.path().join("out");
+    let main = ["build", "--app", "blink", "--explain"];
+    let first = bins(&build(&f, &out, &main, &[]).ok());
+    let app: PathBuf = f.tree.join("user/applications/blink/blink.cpp");
+    let text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, text.replace("delay(500)", "delay(250)")).unwrap();
+    let edited = build(&f, &out, &main, &[]).ok();
+    assert_eq!(from_cache(&edited), 0);
+    assert!(bins(&edited) != first, "the edit changed the binary");
+    // `git checkout` back: the compile, the archive and the link are restored.
+    std::fs::write(&app, &text).unwrap();
+    let back = build(&f, &out, &main, &[]).ok();
+    assert_eq!(back.steps_run(), edited.steps_run());
+    assert_eq!(from_cache(&back), back.steps_run() - 1);
+    assert!(bins(&back) == first, "back to the first binary");
+}
+
+#[test]
+fn cache_off_by_flag_environment_or_project_toml() {
+    let f = Fixture::new();
+    let out = f.path().join("out");
+    let main = ["build", "--app", "blink"];
+    build(&f, &out, &main, &[("PBUILD_CACHE", "0")]).ok();
+    build(&f, &out, &["clean"], &[]).ok();
+    let r = build(&f, &out, &main, &[]).ok();
+    assert_eq!(from_cache(&r), 0, "PBUILD_CACHE=0 stored nothing");
+    assert!(!f.cache_dir().join("o").exists() || from_cache(&r) == 0);
+    let bad = build(&f, &out, &main, &[("PBUILD_CACHE_SIZE", "lots")]).fails(2);
+    assert!(bad.stderr.contains("PBUILD_CACHE_SIZE"), "{}", bad.stderr);
+}
+
+#[test]
+fn two_builds_at_once_share_the_cache_safely() {
+    let f = Fixture::new();
+    let modules = ["build", "--target", "modules", "--app", "blink", "-j", "2"];
+    let spawn = |name: &str| {
+        let mut cmd = pbuild_command();
+        cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
+            .env("PATH", f.path_env())
+            .env_remove("DEVICE_OS_PATH")
+            .arg("--tree")
+            .arg(&f.tree)
+            .arg("--target-dir")
+            .arg(f.path().join(name))
+            .args(["--platform", "photon", "--message-format", "json"])
+            .args(modules)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let (a, b) = (spawn("a"), spawn("b"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let (a, b) = (Run::of_output(a).ok(), Run::of_output(b).ok());
+    assert!(bins(&a) == bins(&b), "the binaries differ");
+    // A third, after both stored what they built, is served whole.
+    let c = build(&f, &f.path().join("c"), &modules, &[]).ok();
+    assert_eq!(from_cache(&c), c.steps_run() - bins(&c).len() as u64);
+    assert!(bins(&c) == bins(&a), "the binaries differ");
+}
