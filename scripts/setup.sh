@@ -3,7 +3,7 @@
 set -euo pipefail
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib make dfu-util xxd
-          libarchive-zip-perl hyperfine python3)
+          libarchive-zip-perl hyperfine python3 ccache sccache)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -229,3 +229,99 @@ fn two_builds_at_once_share_the_cache_safely() {
     assert_eq!(from_cache(&c), c.steps_run() - bins(&c).len() as u64);
     assert!(bins(&c) == bins(&a), "the binaries differ");
 }
+
+/// `ccache --print-stats` as name → count.
+fn ccache_stats(dir: &Path) -> std::collections::HashMap<String, u64> {
+    let out = std::process::Command::new("ccache")
+        .arg("--print-stats")
+        .env("CCACHE_DIR", dir)
+        .output()
+        .expect("ccache is needed for the launcher tests (apt-get install ccache)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter_map(|(k, v)| Some((k.to_string(), v.trim().parse().ok()?)))
+        .collect()
+}
+
+#[test]
+fn ccache_as_launcher_serves_a_clean_build_and_pbuilds_cache_comes_first() {
+    let f = Fixture::new();
+    let ccache_dir = f.path().join("ccache");
+    let env = [("CCACHE_DIR", ccache_dir.to_str().unwrap())];
+    let out = f.path().join("out");
+    let modules = ["build", "--target", "modules", "--app", "blink"];
+    fn launched<'a>(extra: &[&'a str], modules: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["--launcher", "ccache"];
+        a.extend_from_slice(extra);
+        a.extend_from_slice(modules);
+        a
+    }
+    // Without pbuild's cache: ccache sees every compile, and serves them all after a clean.
+    let first = build(&f, &out, &launched(&["--no-cache"], &modules), &env).ok();
+    let expected = bins(&first);
+    let compiles = ccache_stats(&ccache_dir)["direct_cache_miss"];
+    assert!(compiles > 20, "ccache saw {compiles} compiles");
+    build(&f, &out, &["clean"], &[]).ok();
+    let second = build(&f, &out, &launched(&["--no-cache"], &modules), &env).ok();
+    let s = ccache_stats(&ccache_dir);
+    assert_eq!(s["direct_cache_hit"], compiles, "{s:?}");
+    assert!(bins(&second) == expected, "the binaries differ");
+    // With pbuild's cache too: the first build fills it, and after a clean it answers before
+    // ccache is ever called.
+    build(&f, &out, &["clean"], &[]).ok();
+    build(&f, &out, &launched(&[], &modules), &env).ok();
+    let before = ccache_stats(&ccache_dir);
+    build(&f, &out, &["clean"], &[]).ok();
+    let r = build(&f, &out, &launched(&[], &modules), &env).ok();
+    assert_eq!(from_cache(&r), r.steps_run() - expected.len() as u64);
+    let after = ccache_stats(&ccache_dir);
+    let calls =
+        |s: &std::collections::HashMap<String, u64>| s["direct_cache_hit"] + s["direct_cache_miss"];
+    assert_eq!(calls(&after), calls(&before), "ccache was not called");
+    assert!(bins(&r) == expected, "the binaries differ");
+}
+
+#[test]
+fn sccache_as_launcher_builds_the_same_binaries() {
+    let f = Fixture::new();
+    let dir = f.path().join("sccache");
+    let port = 4300 + (std::process::id() % 500) as u16;
+    let port = port.to_string();
+    let env = [
+        ("SCCACHE_DIR", dir.to_str().unwrap()),
+        ("SCCACHE_SERVER_PORT", port.as_str()),
+    ];
+    let out = f.path().join("out");
+    let args = [
+        "--no-cache",
+        "--launcher",
+        "sccache",
+        "build",
+        "--target",
+        "modules",
+        "--app",
+        "blink",
+    ];
+    let first = build(&f, &out, &args, &env).ok();
+    build(&f, &out, &["clean"], &[]).ok();
+    let second = build(&f, &out, &args, &env).ok();
+    let stats = std::process::Command::new("sccache")
+        .arg("--show-stats")
+        .envs(env)
+        .output()
+        .expect("sccache is needed for this test (apt-get install sccache)");
+    let _ = std::process::Command::new("sccache")
+        .arg("--stop-server")
+        .envs(env)
+        .output();
+    let text = String::from_utf8_lossy(&stats.stdout);
+    let hits: u64 = text
+        .lines()
+        .find(|l| l.starts_with("Cache hits") && !l.contains('('))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cache hits line:\n{text}"));
+    assert!(hits > 20, "{text}");
+    assert!(bins(&first) == bins(&second), "the binaries differ");
+}
