@@ -335,7 +335,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     if let AppMode::Templated(t) = &plan.app {
         t.order(&mut sources);
     }
-    let graph = Graph::from_plan(&plan, &sources)?;
+    let graph = Graph::from_plan(&plan, &sources, s.pch)?;
     phases.mark("graph");
     if let Some(root) = &s.project_root {
         let app_dir = s.app.as_ref().map(|a| a.dir.as_path());

@@ -61,6 +61,10 @@ pub struct Global {
     /// cache is asked first; the launcher sees only the compiles it misses.
     #[arg(long, global = true, value_name = "CMD")]
     pub launcher: Option<String>,
+    /// Compile the app without a precompiled Particle.h / application.h (else: on for app sources
+    /// that include one of them first; PBUILD_PCH=0 or project.toml `pch = false` turn it off).
+    #[arg(long, global = true)]
+    pub no_pch: bool,
     /// Colour: on a terminal only, and never when NO_COLOR is set (auto); always; never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = crate::term::ColorChoice::Auto)]
     pub color: crate::term::ColorChoice,

@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         target_dir: g.target_dir.clone(),
         no_cache: g.no_cache,
         launcher: g.launcher.clone(),
+        no_pch: g.no_pch,
         ..Overrides::default()
     };
     match &cli.command {

@@ -50,13 +50,15 @@ impl Graph {
         &self.steps[id.0 as usize]
     }
 
-    /// Build the graph of `plan` with the app sources `sources` (already in make's order).
-    pub fn from_plan(plan: &Plan, sources: &[PathBuf]) -> Result<Graph> {
+    /// Build the graph of `plan` with the app sources `sources` (already in make's order);
+    /// with `pch`, app sources that start by including Particle.h / application.h use a
+    /// precompiled header of it.
+    pub fn from_plan(plan: &Plan, sources: &[PathBuf], pch: bool) -> Result<Graph> {
         let mut steps: Vec<PlanStep> = Vec::with_capacity(plan.steps.len() + sources.len());
         let mut app_objects: Vec<String> = Vec::new();
         for (i, s) in plan.steps.iter().enumerate() {
             if plan.app_compiles_at == Some(i) {
-                add_app_compiles(plan, sources, &mut steps, &mut app_objects)?;
+                add_app_compiles(plan, sources, pch, &mut steps, &mut app_objects)?;
             }
             let mut s = s.clone();
             if s.takes_app_objects {
@@ -65,7 +67,7 @@ impl Graph {
             steps.push(s);
         }
         if plan.app_compiles_at == Some(plan.steps.len()) {
-            add_app_compiles(plan, sources, &mut steps, &mut app_objects)?;
+            add_app_compiles(plan, sources, pch, &mut steps, &mut app_objects)?;
         }
         let mut g = Graph::default();
         for s in steps {
@@ -103,6 +105,7 @@ impl Graph {
 fn add_app_compiles(
     plan: &Plan,
     sources: &[PathBuf],
+    pch: bool,
     steps: &mut Vec<PlanStep>,
     objects: &mut Vec<String>,
 ) -> Result<()> {
@@ -120,16 +123,25 @@ fn add_app_compiles(
                 src.display()
             )));
         };
-        if crate::plan::app::is_sketch(src) {
+        let mut compile = if crate::plan::app::is_sketch(src) {
             let [preprocess, compile] = template.instantiate_sketch(src);
-            objects.push(compile.outputs[0].display().to_string());
             steps.push(preprocess);
-            steps.push(compile);
+            compile
         } else {
-            let step = template.instantiate(src);
-            objects.push(step.outputs[0].display().to_string());
-            steps.push(step);
+            template.instantiate(src)
+        };
+        let header = pch
+            .then(|| crate::plan::app::pch_header(src))
+            .flatten()
+            .filter(|_| template.ext == "cpp");
+        if let Some(p) = header.and_then(|h| template.pch_step(h)) {
+            crate::plan::app::use_pch(&mut compile, &p.outputs[0]);
+            if !steps.iter().any(|s| s.outputs[0] == p.outputs[0]) {
+                steps.push(p);
+            }
         }
+        objects.push(compile.outputs[0].display().to_string());
+        steps.push(compile);
     }
     Ok(())
 }

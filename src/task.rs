@@ -49,6 +49,9 @@ impl Runner for RealRunner {
                 None => Err("image step without a spec".to_string()),
             },
             StepKind::Sketch => preprocess_sketch(step),
+            StepKind::Compile if crate::plan::app::is_pch(step) => {
+                run_command(step, &self.launcher).map(|t| drop_pragma_once_warning(&t))
+            }
             StepKind::Compile => run_command(step, &self.launcher),
             _ => run_command(step, &[]),
         };
@@ -130,6 +133,29 @@ fn run_command(step: &PlanStep, launcher: &[String]) -> Result<String, String> {
         ));
     }
     Ok(text)
+}
+
+/// gcc warns "#pragma once in main file" when the header it precompiles has `#pragma once`,
+/// although that is exactly how a header is meant to be precompiled. Drop that warning and its
+/// source-context lines; everything else gcc says stays.
+fn drop_pragma_once_warning(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        if line
+            .trim_end()
+            .ends_with("warning: #pragma once in main file")
+        {
+            skipping = true;
+            continue;
+        }
+        if skipping && line.starts_with(' ') {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+    }
+    out
 }
 
 fn describe_failure(program: &str, status: &std::process::ExitStatus) -> String {

@@ -52,6 +52,8 @@ pub struct Overrides {
     pub no_cache: bool,
     /// `--launcher CMD`.
     pub launcher: Option<String>,
+    /// `--no-pch`.
+    pub no_pch: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +94,8 @@ pub struct Settings {
     pub cache: Option<(PathBuf, u64)>,
     /// Words put before every compile command (`launcher`), e.g. `["ccache"]`.
     pub launcher: Vec<String>,
+    /// Precompile Particle.h / application.h for the app's compiles.
+    pub pch: bool,
     pub warnings: Vec<String>,
 }
 
@@ -311,6 +315,11 @@ impl Settings {
             })
             .map(|l| l.split_whitespace().map(String::from).collect())
             .unwrap_or_default();
+        let pch = !(o.no_pch
+            || std::env::var("PBUILD_PCH").is_ok_and(|v| v == "0" || v == "false")
+            || from_file
+                .and_then(|p| p.pch.as_ref())
+                .is_some_and(|p| !p.value));
         Ok(Settings {
             table,
             project,
@@ -323,6 +332,7 @@ impl Settings {
             project_root,
             cache,
             launcher,
+            pch,
             warnings,
         })
     }

@@ -18,6 +18,7 @@ const KEYS: &[&str] = &[
     "cache",
     "cache_size",
     "launcher",
+    "pch",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +32,7 @@ struct Raw {
     cache: Option<Spanned<bool>>,
     cache_size: Option<Spanned<toml::Value>>,
     launcher: Option<Spanned<String>>,
+    pch: Option<Spanned<bool>>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -57,6 +59,8 @@ pub struct ProjectFile {
     pub cache_size: Option<Located<u64>>,
     /// `launcher = "ccache"`: a command put before every compile.
     pub launcher: Option<Located<String>>,
+    /// `pch = false` turns precompiled headers off.
+    pub pch: Option<Located<bool>>,
     /// `file:line:col: unknown key … (did you mean …?)`
     pub warnings: Vec<String>,
 }
@@ -177,6 +181,10 @@ impl ProjectFile {
             }),
             cache_size,
             launcher: raw.launcher.map(plain),
+            pch: raw.pch.map(|v| Located {
+                location: at(v.span()),
+                value: v.into_inner(),
+            }),
             warnings,
         })
     }

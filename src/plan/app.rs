@@ -106,6 +106,75 @@ impl CompileTemplate {
         [preprocess, compile]
     }
 
+    /// The step that precompiles `header` (looked up on this template's `-I` path) with exactly
+    /// this template's flags into `<objects>/.pch/<flags hash>/<header>.gch`. gcc looks for
+    /// `<dir>/<header>.gch` in each include directory before `<dir>/<header>`, so a compile with
+    /// `-I<that dir>` first uses it, and silently falls back to the header when it cannot.
+    pub fn pch_step(&self, header: &str) -> Option<PlanStep> {
+        let found = self
+            .include_dirs()
+            .into_iter()
+            .map(|d| d.join(header))
+            .find(|p| p.is_file())?;
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for w in &self.argv {
+            h.update(w.as_bytes());
+            h.update(b"\0");
+        }
+        h.update(header.as_bytes());
+        let gch = self
+            .obj_base
+            .join(".pch")
+            .join(format!("{:016x}", h.digest()))
+            .join(format!("{header}.gch"));
+        let obj_word = gch.display().to_string();
+        let argv: Vec<String> = self
+            .argv
+            .iter()
+            .flat_map(|w| {
+                if w == SRC {
+                    vec![
+                        "-x".to_string(),
+                        "c++-header".to_string(),
+                        found.display().to_string(),
+                    ]
+                } else {
+                    vec![w.replace(OBJ, &obj_word)]
+                }
+            })
+            .collect();
+        let dep = argv
+            .iter()
+            .position(|w| w == "-MF")
+            .and_then(|i| argv.get(i + 1))
+            .map(|d| crate::paths::resolve(&self.cwd, d));
+        let mut outputs = vec![gch];
+        outputs.extend(dep.clone());
+        Some(PlanStep::command(
+            StepKind::Compile,
+            self.cwd.clone(),
+            argv,
+            vec![found],
+            outputs,
+            dep,
+            format!("PCH {header}"),
+        ))
+    }
+
+    /// The `-I` directories of the template, resolved against its working directory.
+    fn include_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        let mut it = self.argv.iter();
+        while let Some(w) = it.next() {
+            if w == "-I" {
+                dirs.extend(it.next().map(|d| crate::paths::resolve(&self.cwd, d)));
+            } else if let Some(d) = w.strip_prefix("-I") {
+                dirs.push(crate::paths::resolve(&self.cwd, d));
+            }
+        }
+        dirs
+    }
+
     fn instantiate_reading(&self, src: &Path, generated: Option<&Path>) -> PlanStep {
         let named = compiled_as(src);
         let src = named.as_path();
@@ -146,6 +215,78 @@ impl CompileTemplate {
             format!("CC {}", crate::paths::shown(src, &self.label_base)),
         )
     }
+}
+
+/// The header a source starts with when it is one a precompiled header can stand for: the first
+/// preprocessor line of the file is `#include "Particle.h"` or `<application.h>` (either quoting).
+/// A sketch that includes none of Particle.h, application.h, Arduino.h qualifies too: the
+/// preprocessor puts `#include "Particle.h"` first.
+pub fn pch_header(src: &Path) -> Option<&'static str> {
+    let text = std::fs::read_to_string(src).ok()?;
+    let first = first_directive(&text);
+    let named = |d: &str| {
+        ["Particle.h", "application.h"]
+            .into_iter()
+            .find(|h| d == format!("include \"{h}\"") || d == format!("include <{h}>"))
+    };
+    match first.as_deref().and_then(named) {
+        Some(h) => Some(h),
+        None if is_sketch(src)
+            && !["Particle.h", "application.h", "Arduino.h"]
+                .iter()
+                .any(|h| text.contains(h)) =>
+        {
+            Some("Particle.h")
+        }
+        None => None,
+    }
+}
+
+/// The first preprocessor line, `#` and spaces squeezed out (`include "Particle.h"`); None when
+/// code comes before any.
+fn first_directive(text: &str) -> Option<String> {
+    let mut in_comment = false;
+    for line in text.lines() {
+        let mut l = line.trim();
+        if in_comment {
+            match l.find("*/") {
+                Some(e) => {
+                    in_comment = false;
+                    l = l[e + 2..].trim();
+                }
+                None => continue,
+            }
+        }
+        while let Some(rest) = l.strip_prefix("/*") {
+            match rest.find("*/") {
+                Some(e) => l = rest[e + 2..].trim(),
+                None => {
+                    in_comment = true;
+                    l = "";
+                }
+            }
+        }
+        if l.is_empty() || l.starts_with("//") {
+            continue;
+        }
+        let d = l.strip_prefix('#')?.trim();
+        let (word, rest) = d.split_at(d.find([' ', '\t', '"', '<']).unwrap_or(d.len()));
+        return Some(format!("{word} {}", rest.trim()));
+    }
+    None
+}
+
+/// True for the step `CompileTemplate::pch_step` makes.
+pub fn is_pch(step: &PlanStep) -> bool {
+    step.kind == StepKind::Compile && step.argv.iter().any(|w| w == "c++-header")
+}
+
+/// Make `compile` use the precompiled header `gch`: its directory first on the include path, and
+/// the `.gch` an input (it stands for the headers it holds: gcc's depfile then names none of them).
+pub fn use_pch(compile: &mut PlanStep, gch: &Path) {
+    let dir = gch.parent().unwrap_or(gch);
+    compile.argv.insert(1, format!("-I{}", dir.display()));
+    compile.inputs.push(gch.to_path_buf());
 }
 
 /// `path` relative to `base`, lexically (both absolute).

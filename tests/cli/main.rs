@@ -8,6 +8,7 @@ mod cache;
 mod doctor;
 mod errors;
 mod flash;
+mod pch;
 mod project;
 mod sketch;
 mod ui;
