@@ -4,8 +4,11 @@
 #   bash bench/run.sh                      # the bundled example tree (a private copy), platform p1, app blink
 #   DEVICE_OS_PATH=~/device-os bash bench/run.sh   # also a real tree (its build/target is used by make)
 #
-# Cases: no-op main, no-op modules, edit one app file (main), clean modules build
-# (make -j1 `clean all` vs pbuild -j2 after `pbuild clean`), and pbuild's cold build (plan import included).
+# Cases: no-op main, no-op modules, edit one app file (main; also without the precompiled header),
+# clean modules build (make -j1 `clean all` vs pbuild -j2 --no-cache after `pbuild clean`), pbuild's
+# cold build (plan import included), the rebuild after `pbuild clean` from the content cache vs the
+# physical one, the switch back to a platform built before, and ccache as launcher vs pbuild's cache.
+# pbuild's content cache lives in a private directory of this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
@@ -17,6 +20,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 results="$work/results"
 mkdir -p "$results"
+export PBUILD_CACHE_DIR="$work/pbuild-cache" CCACHE_DIR="$work/ccache"
 
 bench_tree() { # name tree platform app
   local name="$1" tree="$2" platform="$3" app="$4"
@@ -38,18 +42,42 @@ bench_tree() { # name tree platform app
     -n make "make -s -C $tree/modules PLATFORM=$platform APP=$app all" \
     -n pbuild "$pb build --target modules" >&2
   cp "$appfile" "$work/app.orig"
+  local edit="sh -c 'cp $work/app.orig $appfile; echo \"// edit \$(date +%s%N)\" >> $appfile'"
   hyperfine -r "$RUNS" --export-json "$results/$name-edit-app.json" \
-    --prepare "sh -c 'cp $work/app.orig $appfile; echo \"// edit \$(date +%s%N)\" >> $appfile'" \
+    --prepare "$edit" \
     -n make "make -s -C $tree/main PLATFORM=$platform APP=$app all" \
     -n pbuild "$pb build --target main" >&2
+  $pb --no-pch build --target main >/dev/null
+  hyperfine -r "$RUNS" --export-json "$results/$name-edit-app-pch.json" \
+    --prepare "$edit" \
+    -n "pbuild --no-pch" "$pb --no-pch build --target main" \
+    -n "pbuild (precompiled Particle.h)" "$pb build --target main" >&2
   cp "$work/app.orig" "$appfile"
   hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-clean-modules.json" \
     --prepare true --prepare "$pb clean --platform $platform" \
     -n "make -j1 clean all" "make -s -C $tree/modules PLATFORM=$platform APP=$app clean all" \
-    -n "pbuild -j2 (after pbuild clean)" "$pb build --target modules -j 2" >&2
+    -n "pbuild -j2 --no-cache (after pbuild clean)" "$pb --no-cache build --target modules -j 2" >&2
   hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-cold-modules.json" \
     --prepare "rm -rf $out" \
-    -n "pbuild -j2 (cold: plan import included)" "$pb build --target modules -j 2" >&2
+    -n "pbuild -j2 --no-cache (cold: plan import included)" "$pb --no-cache build --target modules -j 2" >&2
+  $pb build --target modules -j 2 >/dev/null
+  hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-rebuild-after-clean.json" \
+    --prepare "$pb clean --platform $platform" \
+    -n "pbuild -j2 --no-cache (physical build)" "$pb --no-cache build --target modules -j 2" \
+    -n "pbuild -j2 (from the content cache)" "$pb build --target modules -j 2" >&2
+  local other="photon"
+  [ "$platform" = photon ] && other="p1"
+  local pbo="$PBUILD --tree $tree --target-dir $out --platform $other --app $app -q"
+  $pbo build --target modules -j 2 >/dev/null
+  hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-switch-back.json" \
+    --prepare "sh -c '$pb clean --all && $pbo build --target modules -j 2'" \
+    -n "pbuild -j2 $platform after $other, build dirs removed" "$pb build --target modules -j 2" >&2
+  $pb --no-cache --launcher ccache clean --platform "$platform"
+  $pb --no-cache --launcher ccache build --target modules -j 2 >/dev/null
+  hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-launcher.json" \
+    --prepare "$pb clean --platform $platform" \
+    -n "pbuild -j2 --no-cache --launcher ccache (warm ccache)" "$pb --no-cache --launcher ccache build --target modules -j 2" \
+    -n "pbuild -j2 (warm pbuild cache)" "$pb build --target modules -j 2" >&2
 }
 
 copy="$work/device-os-mini"

@@ -313,10 +313,22 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     phases.mark("fingerprint");
     let mut sorted = sources.clone();
     sorted.sort();
-    let cached = cache::load(&l.plans_dir, &fp).filter(|p| match &p.app {
-        AppMode::Fixed { sources } => *sources == sorted,
-        _ => true,
-    });
+    // The content cache keeps plans too, so a `clean --all` does not mean running make again.
+    let shared = s
+        .cache
+        .as_ref()
+        .map(|(dir, limit)| crate::cache::Cache::open(dir, *limit, &s.target_dir));
+    let cached = cache::load(&l.plans_dir, &fp)
+        .or_else(|| {
+            let bytes = shared.as_ref()?.get_blob(&cache::blob_name(&fp))?;
+            let p = cache::from_bytes(&bytes, &fp)?;
+            cache::store(&l.plans_dir, &p).ok()?;
+            Some(p)
+        })
+        .filter(|p| match &p.app {
+            AppMode::Fixed { sources } => *sources == sorted,
+            _ => true,
+        });
     let imported = cached.is_none();
     let plan = match cached {
         Some(p) => p,
@@ -328,6 +340,11 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
             ));
             let p = import_plan(s, &l, &fp, &gcc_name, &sources)?;
             cache::store(&l.plans_dir, &p)?;
+            if let (Some(c), Ok(bytes)) =
+                (&shared, std::fs::read(cache::path_for(&l.plans_dir, &fp)))
+            {
+                c.put_blob(&cache::blob_name(&fp), &bytes);
+            }
             p
         }
     };

@@ -15,7 +15,8 @@
 //! ```text
 //! CACHEDIR.TAG
 //! m/<2 hex>/<key>            manifest, JSON: [{"result": hex, "deps": [[path, hash], …]}, …] (newest first)
-//! o/<2 hex>/<result>.<i>     output i of the step (depfiles with the target dir as a marker)
+//! o/<2 hex>/<result>.<i>     output i of the step (depfiles with the target dir as a marker);
+//!                            also imported plans (`<blob key>.0`), so `clean --all` does not re-run make
 //! stats                      JSON counters: hits, misses, stores
 //! lock                       taken while evicting or updating the counters
 //! ```
@@ -341,6 +342,22 @@ impl Cache {
         Some(())
     }
 
+    /// A blob stored under `name` (a plan, by its fingerprint), if the cache has it.
+    pub fn get_blob(&self, name: &str) -> Option<Vec<u8>> {
+        let path = self.output_path(&blob_key(name), 0);
+        let bytes = std::fs::read(&path).ok()?;
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        Some(bytes)
+    }
+
+    /// Store `bytes` under `name`; it counts towards the size limit like any output.
+    pub fn put_blob(&self, name: &str, bytes: &[u8]) {
+        let _ = crate::fsutil::write_atomic(&self.output_path(&blob_key(name), 0), bytes);
+    }
+
     /// This run's counters.
     pub fn counters(&self) -> Counters {
         self.counters.lock().map(|c| *c).unwrap_or_default()
@@ -384,6 +401,12 @@ impl Cache {
         f.lock().ok()?;
         Some(f)
     }
+}
+
+fn blob_key(name: &str) -> String {
+    hex(xxhash_rust::xxh3::xxh3_128(
+        format!("{KEY_VERSION}\0blob\0{name}").as_bytes(),
+    ))
 }
 
 fn read_counters(dir: &Path) -> Counters {

@@ -143,22 +143,34 @@ impl CompileTemplate {
                 }
             })
             .collect();
+        Some(self.compile_step(argv, found, gch, format!("PCH {header}")))
+    }
+
+    /// A compile step of this template: `argv` writes `primary` from `input`, and the depfile
+    /// `-MF` names.
+    fn compile_step(
+        &self,
+        argv: Vec<String>,
+        input: PathBuf,
+        primary: PathBuf,
+        label: String,
+    ) -> PlanStep {
         let dep = argv
             .iter()
             .position(|w| w == "-MF")
             .and_then(|i| argv.get(i + 1))
             .map(|d| crate::paths::resolve(&self.cwd, d));
-        let mut outputs = vec![gch];
+        let mut outputs = vec![primary];
         outputs.extend(dep.clone());
-        Some(PlanStep::command(
+        PlanStep::command(
             StepKind::Compile,
             self.cwd.clone(),
             argv,
-            vec![found],
+            vec![input],
             outputs,
             dep,
-            format!("PCH {header}"),
-        ))
+            label,
+        )
     }
 
     /// The `-I` directories of the template, resolved against its working directory.
@@ -198,20 +210,10 @@ impl CompileTemplate {
                 _ => vec![w.replace(OBJ, &obj_word).replace(SRC, &src_word)],
             })
             .collect();
-        let dep = argv
-            .iter()
-            .position(|w| w == "-MF")
-            .and_then(|i| argv.get(i + 1))
-            .map(|d| crate::paths::resolve(&self.cwd, d));
-        let mut outputs = vec![obj];
-        outputs.extend(dep.clone());
-        PlanStep::command(
-            StepKind::Compile,
-            self.cwd.clone(),
+        self.compile_step(
             argv,
-            vec![generated.unwrap_or(src).to_path_buf()],
-            outputs,
-            dep,
+            generated.unwrap_or(src).to_path_buf(),
+            obj,
             format!("CC {}", crate::paths::shown(src, &self.label_base)),
         )
     }

@@ -14,9 +14,21 @@ pub fn path_for(dir: &Path, fingerprint: &str) -> PathBuf {
 
 /// The cached plan for `fingerprint`, if there is a readable one of the current format.
 pub fn load(dir: &Path, fingerprint: &str) -> Option<Plan> {
-    let bytes = std::fs::read(path_for(dir, fingerprint)).ok()?;
-    let plan: Plan = serde_json::from_slice(&bytes).ok()?;
+    from_bytes(
+        &std::fs::read(path_for(dir, fingerprint)).ok()?,
+        fingerprint,
+    )
+}
+
+/// A plan from its JSON, if it is of the current format and for `fingerprint`.
+pub fn from_bytes(bytes: &[u8], fingerprint: &str) -> Option<Plan> {
+    let plan: Plan = serde_json::from_slice(bytes).ok()?;
     (plan.version == PLAN_VERSION && plan.fingerprint == fingerprint).then_some(plan)
+}
+
+/// The name a plan has in the content cache.
+pub fn blob_name(fingerprint: &str) -> String {
+    format!("plan {PLAN_VERSION} {fingerprint}")
 }
 
 pub fn store(dir: &Path, plan: &Plan) -> Result<()> {

@@ -88,6 +88,15 @@ fn clean_then_build_and_a_moved_project_come_back_from_the_cache() {
     );
     assert!(s["entries"].as_u64().unwrap() > 0 && s["bytes"].as_u64().unwrap() > 0);
 
+    // `clean --all` removes the build state, plans included: the plan comes back from the cache
+    // too, so make does not run.
+    build(&f, &out, &["clean", "--all"], &[]).ok();
+    let calls = f.make_calls();
+    let r = build(&f, &out, &modules, &[]).ok();
+    assert_eq!(f.make_calls(), calls, "make ran after clean --all");
+    assert!(!r.finished()["imported"].as_bool().unwrap());
+    assert_eq!(from_cache(&r), r.steps_run() - images);
+
     // `cache clear` empties it: the next clean build compiles again.
     Run::of_command(
         pbuild_command()
