@@ -239,27 +239,50 @@ fn import_plan(s: &Settings, l: &Layout, fp: &str, gcc: &str, sources: &[PathBuf
     })
 }
 
-/// Take the build-directory lock, waiting (with a message) while another pbuild holds it.
-pub fn lock_state(state_dir: &Path, say: &mut dyn FnMut(&str)) -> Result<std::fs::File> {
+/// Take the build-directory lock, waiting (with a message) while another pbuild holds it, or
+/// failing at once with `no_wait` (`--no-wait`). The holder writes its pid into the lock file, so
+/// the message can name it.
+pub fn lock_state(
+    state_dir: &Path,
+    no_wait: bool,
+    say: &mut dyn FnMut(&str),
+) -> Result<std::fs::File> {
+    use std::io::{Seek, Write};
     std::fs::create_dir_all(state_dir).map_err(|e| Error::io(state_dir, e))?;
     let path = state_dir.join("lock");
-    let file = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)
         .map_err(|e| Error::io(&path, e))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+                .map(|pid| format!(" (pid {pid})"))
+                .unwrap_or_default();
+            if no_wait {
+                return Err(Error::Busy {
+                    dir: state_dir.to_path_buf(),
+                    holder,
+                });
+            }
             say(&format!(
-                "waiting for another pbuild using {} to finish…",
+                "waiting for another pbuild{holder} using {} to finish…",
                 state_dir.display()
             ));
             file.lock().map_err(|e| Error::io(&path, e))?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
     }
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| write!(file, "{}", std::process::id()));
     Ok(file)
 }
 
@@ -307,7 +330,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
 
     let mut phases = Phases::start();
     let l = layout(s, &gcc)?;
-    let _lock = lock_state(&s.state_dir(), opts.say)?;
+    let _lock = lock_state(&s.state_dir(), s.no_wait, opts.say)?;
     phases.mark("lock");
     let fp = fingerprint(s, &l, &gcc, make.as_deref(), &exts);
     phases.mark("fingerprint");

@@ -65,6 +65,10 @@ pub struct Global {
     /// that include one of them first; PBUILD_PCH=0 or project.toml `pch = false` turn it off).
     #[arg(long, global = true)]
     pub no_pch: bool,
+    /// When another pbuild (a `pbuild watch`, say) is using the same build directory, fail at once
+    /// instead of waiting for it.
+    #[arg(long, global = true)]
+    pub no_wait: bool,
     /// Colour: on a terminal only, and never when NO_COLOR is set (auto); always; never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = crate::term::ColorChoice::Auto)]
     pub color: crate::term::ColorChoice,

@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<()> {
         no_cache: g.no_cache,
         launcher: g.launcher.clone(),
         no_pch: g.no_pch,
+        no_wait: g.no_wait,
         ..Overrides::default()
     };
     match &cli.command {

@@ -49,6 +49,9 @@ pub enum Error {
     Import { message: String, output: String },
     #[error("build failed: {failed} step(s) failed")]
     BuildFailed { failed: usize },
+    /// Another pbuild holds the build directory and `--no-wait` was given.
+    #[error("another pbuild{holder} is using {}", dir.display())]
+    Busy { dir: PathBuf, holder: String },
     #[error("build state {}: {message}", path.display())]
     State { path: PathBuf, message: String },
     #[error("{}: {source}", path.display())]
@@ -134,6 +137,9 @@ impl Error {
             }
             Error::BuildFailed { .. } => Some(
                 "the previous good artifacts are untouched; fix the error above and run the build again".into(),
+            ),
+            Error::Busy { .. } => Some(
+                "wait for it to finish (run again without --no-wait to wait), or stop it (a `pbuild watch` in another terminal?)".into(),
             ),
             Error::State { .. } => Some("remove the build state with `pbuild clean` if this persists".into()),
             Error::Flash(e) => crate::commands_flash::flash_hint(e),

@@ -1,7 +1,7 @@
 //! Running one step: spawn the tool with its output redirected to a temp file, then rename it into
 //! place; or make the module image natively. Unaware of the graph and of dirtiness.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::cache::Cache;
@@ -85,19 +85,27 @@ fn run_command(step: &PlanStep, launcher: &[String]) -> Result<String, String> {
             return fail(format!("pbuild: cannot create {}: {e}", dir.display()));
         }
     }
+    // Every output the command names (the object and gcc's depfile) is written under a temp name
+    // of this process and renamed when the tool succeeds: a killed build, or a compiler it left
+    // running, can never leave a half-written file where a later build looks.
     let primary = &step.outputs[0];
     let tmp = temp_path(primary);
-    let _ = std::fs::remove_file(&tmp);
-    let primary_word = primary.display().to_string();
-    let tmp_word = tmp.display().to_string();
-    let argv: Vec<&str> = launcher
+    let mut renames: Vec<(String, PathBuf, PathBuf)> = Vec::new();
+    for out in &step.outputs {
+        let t = temp_path(out);
+        let _ = std::fs::remove_file(&t);
+        renames.push((out.display().to_string(), t, out.clone()));
+    }
+    let argv: Vec<String> = launcher
         .iter()
-        .map(String::as_str)
+        .cloned()
         .chain(step.argv.iter().map(|w| {
-            if *w == primary_word {
-                tmp_word.as_str()
-            } else {
-                w.as_str()
+            let named = renames.iter().find(|(word, _, out)| {
+                w == word || (!w.starts_with('-') && crate::paths::resolve(&step.cwd, w) == *out)
+            });
+            match named {
+                Some((_, t, _)) => t.display().to_string(),
+                None => w.clone(),
             }
         }))
         .collect();
@@ -121,7 +129,9 @@ fn run_command(step: &PlanStep, launcher: &[String]) -> Result<String, String> {
     let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stdout));
     if !out.status.success() {
-        let _ = std::fs::remove_file(&tmp);
+        for (_, t, _) in &renames {
+            let _ = std::fs::remove_file(t);
+        }
         text.push_str(&describe_failure(program, &out.status));
         return Err(text);
     }
@@ -131,6 +141,11 @@ fn run_command(step: &PlanStep, launcher: &[String]) -> Result<String, String> {
             "{text}pbuild: `{program}` did not write {}: {e}",
             primary.display()
         ));
+    }
+    for (_, t, out) in renames.iter().skip(1) {
+        if t.exists() {
+            let _ = std::fs::rename(t, out);
+        }
     }
     Ok(text)
 }

@@ -54,6 +54,8 @@ pub struct Overrides {
     pub launcher: Option<String>,
     /// `--no-pch`.
     pub no_pch: bool,
+    /// `--no-wait`.
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +98,8 @@ pub struct Settings {
     pub launcher: Vec<String>,
     /// Precompile Particle.h / application.h for the app's compiles.
     pub pch: bool,
+    /// Fail instead of waiting when another pbuild holds the build directory.
+    pub no_wait: bool,
     pub warnings: Vec<String>,
 }
 
@@ -333,6 +337,7 @@ impl Settings {
             cache,
             launcher,
             pch,
+            no_wait: o.no_wait,
             warnings,
         })
     }

@@ -10,6 +10,7 @@ mod errors;
 mod flash;
 mod pch;
 mod project;
+mod reliability;
 mod sketch;
 mod ui;
 mod watch;
