@@ -286,6 +286,37 @@ pub fn lock_state(
     Ok(file)
 }
 
+/// Shows what the build says with links written as the real paths they stand for.
+struct Unaliasing<'a> {
+    inner: &'a mut dyn Reporter,
+    aliases: &'a [crate::alias::Alias],
+}
+
+impl Reporter for Unaliasing<'_> {
+    fn planned(&mut self, to_run: usize, total: usize) {
+        self.inner.planned(to_run, total);
+    }
+
+    fn started(
+        &mut self,
+        step: &crate::graph::Step,
+        reason: &work::Reason,
+        started: usize,
+        to_run: usize,
+    ) {
+        self.inner.started(step, reason, started, to_run);
+    }
+
+    fn finished(&mut self, step: &crate::graph::Step, result: &work::StepResult) {
+        if self.aliases.is_empty() {
+            return self.inner.finished(step, result);
+        }
+        let mut shown = result.clone();
+        shown.output = crate::alias::unalias(&result.output, self.aliases);
+        self.inner.finished(step, &shown);
+    }
+}
+
 pub struct BuildOptions<'a> {
     pub runner: &'a dyn Runner,
     pub reporter: &'a mut dyn Reporter,
@@ -293,6 +324,13 @@ pub struct BuildOptions<'a> {
 }
 
 pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
+    // A tree or app path with a space goes to make through a link (see `alias`).
+    let (s, aliases) = crate::alias::make_safe(s)?;
+    let s = &s;
+    let mut reporter = Unaliasing {
+        inner: opts.reporter,
+        aliases: &aliases,
+    };
     let platform = s.platform()?.clone();
     let gcc_name = compiler();
     let gcc = which(&gcc_name).ok_or_else(|| missing_compiler(&gcc_name))?;
@@ -379,7 +417,19 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     phases.mark("graph");
     if let Some(root) = &s.project_root {
         let app_dir = s.app.as_ref().map(|a| a.dir.as_path());
-        let entries = compdb::entries(&graph, app_dir, s.target == Target::Modules);
+        let mut entries = compdb::entries(&graph, app_dir, s.target == Target::Modules);
+        if !aliases.is_empty() {
+            for e in &mut entries {
+                let un =
+                    |p: &Path| PathBuf::from(crate::alias::unalias(&p.to_string_lossy(), &aliases));
+                e.directory = un(&e.directory);
+                e.file = un(&e.file);
+                e.output = un(&e.output);
+                for a in &mut e.arguments {
+                    *a = crate::alias::unalias(a, &aliases);
+                }
+            }
+        }
         if !entries.is_empty() {
             compdb::write(root, &entries)?;
         }
@@ -397,7 +447,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         &mut tools,
         opts.runner,
         &work::Options { jobs: s.jobs },
-        opts.reporter,
+        &mut reporter,
     )?;
     phases.mark("work");
     phases.report(opts.say);

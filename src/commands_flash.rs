@@ -109,9 +109,13 @@ fn shown(p: &Path) -> String {
 
 pub fn inspect(cli: &Cli, args: &InspectArgs) -> Result<()> {
     let json = json_mode(cli, args.json);
+    let mut damaged = Vec::new();
     for file in &args.files {
         let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
         let inspection = crate::inspect::inspect_bytes(&bytes);
+        for p in &inspection.problems {
+            damaged.push(format!("{}: {p}", file.display()));
+        }
         if json {
             let mut v = serde_json::to_value(&inspection).unwrap_or_default();
             if let Some(map) = v.as_object_mut() {
@@ -123,7 +127,11 @@ pub fn inspect(cli: &Cli, args: &InspectArgs) -> Result<()> {
             print!("{}", crate::inspect::render_text(&inspection, file));
         }
     }
-    Ok(())
+    if damaged.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Damaged { problems: damaged })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

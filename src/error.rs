@@ -49,6 +49,12 @@ pub enum Error {
     Import { message: String, output: String },
     #[error("build failed: {failed} step(s) failed")]
     BuildFailed { failed: usize },
+    /// Device OS's makefiles resolve their own directory, so a space in it breaks them.
+    #[error("the Device OS tree {} has a space (or another character such as #, :, $, ;, a quote) in its path, which its makefiles cannot handle", path.display())]
+    UnsafeTreePath { path: PathBuf },
+    /// `pbuild inspect` found files that are cut short, corrupt or meant for another address.
+    #[error("{}", problems.join("\n"))]
+    Damaged { problems: Vec<String> },
     /// Another pbuild holds the build directory and `--no-wait` was given.
     #[error("another pbuild{holder} is using {}", dir.display())]
     Busy { dir: PathBuf, holder: String },
@@ -137,6 +143,25 @@ impl Error {
             }
             Error::BuildFailed { .. } => Some(
                 "the previous good artifacts are untouched; fix the error above and run the build again".into(),
+            ),
+            Error::UnsafeTreePath { .. } => Some(
+                "move or clone the tree to a path without one (e.g. ~/device-os); a symbolic link does not help, make resolves it. Apps and projects may have spaces in their paths".into(),
+            ),
+            Error::Io { path, source } => match source.kind() {
+                std::io::ErrorKind::StorageFull => Some(format!(
+                    "the disk holding {} is full: free some space (`df -h`), or put the build elsewhere with --target-dir / PBUILD_TARGET_DIR; nothing already built was lost",
+                    path.display()
+                )),
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                    Some(format!(
+                        "pbuild cannot write {}: build with --target-dir / PBUILD_TARGET_DIR on a writable disk",
+                        path.display()
+                    ))
+                }
+                _ => None,
+            },
+            Error::Damaged { .. } => Some(
+                "do not flash it: rebuild it (`pbuild build`), or download it again if it came from elsewhere".into(),
             ),
             Error::Busy { .. } => Some(
                 "wait for it to finish (run again without --no-wait to wait), or stop it (a `pbuild watch` in another terminal?)".into(),

@@ -42,6 +42,9 @@ pub fn preprocess(text: &str, shown: &str) -> String {
         out.push_str(&text[..d.start]);
         out.push_str("// ");
         out.push_str(&text[d.start..]);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
         return out;
     }
     let mut out = banner;

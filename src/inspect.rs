@@ -29,6 +29,9 @@ pub struct Inspection {
     pub sha_ok: Option<bool>,
     /// CRC-32 in the last 4 bytes matches; `null` without a suffix (the tail is not a CRC).
     pub crc_ok: Option<bool>,
+    /// What is wrong with the file, in words (empty for a sound one). `pbuild inspect` exits 2
+    /// when there is anything here.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,6 +94,28 @@ pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
     let parsed_suffix = suffix::parse_suffix(image).ok();
     let sha_ok = parsed_suffix.map(|s| suffix::compute_sha256(image) == Some(s.sha256));
     let crc_ok = parsed_suffix.map(|s| suffix::compute_crc32(image) == Some(s.crc32));
+    let mut problems = Vec::new();
+    if dfu_suffix.as_ref().is_some_and(|d| !d.crc_ok) {
+        problems.push(
+            "the CRC in its .dfu suffix does not match: the file changed after it was made"
+                .to_string(),
+        );
+    }
+    if let Some(why) = no_module_header
+        .as_ref()
+        .filter(|w| w.contains("but the image has"))
+    {
+        problems.push(format!("it is cut short or its header is damaged: {why}"));
+    }
+    if sha_ok == Some(false) {
+        problems.push("the SHA-256 in its module suffix does not match the image".to_string());
+    }
+    if crc_ok == Some(false) {
+        problems.push("the CRC-32 at its end does not match the image".to_string());
+    }
+    if let Some(m) = &module {
+        problems.extend(slot_problem(m));
+    }
     Inspection {
         file_len: bytes.len(),
         dfu: dfu_suffix.map(|d| DfuReport {
@@ -112,7 +137,30 @@ pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
         }),
         sha_ok,
         crc_ok,
+        problems,
     }
+}
+
+/// A Gen 2 system or user part whose start address is not its slot's on its platform.
+fn slot_problem(m: &ModuleReport) -> Option<String> {
+    let table = crate::config::Table::embedded();
+    let platform = table.platforms.iter().find(|p| p.id == m.platform_id)?;
+    let slot = platform
+        .slots
+        .iter()
+        .find(|s| s.function == m.function && s.index == m.index)?;
+    (slot.start != m.start || m.size > u64::from(slot.size)).then(|| {
+        format!(
+            "its header puts {} {} at {:#010x}..{:#010x}, but on {} that slot is {:#010x}..{:#010x}",
+            m.function,
+            m.index,
+            m.start,
+            m.end,
+            platform.name,
+            slot.start,
+            slot.start + slot.size
+        )
+    })
 }
 
 pub fn module_report(info: &module_info::ModuleInfo) -> ModuleReport {

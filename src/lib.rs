@@ -1,4 +1,5 @@
 //! pbuild: build Particle Gen 2 firmware from a Device OS checkout and flash it safely.
+pub mod alias;
 pub mod build;
 pub mod cache;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod doctor;
 pub mod error;
 pub mod flash;
 pub mod fsutil;
+pub mod fuzzing;
 pub mod graph;
 pub mod image;
 pub mod ino;

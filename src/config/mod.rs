@@ -79,7 +79,7 @@ fn project_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub table: Table,
     pub project: Option<ProjectFile>,
@@ -121,6 +121,25 @@ impl Settings {
             Some(p) if p.is_file() => Some(ProjectFile::load(&p)?),
             _ => None,
         };
+        let warnings = project
+            .as_ref()
+            .map(|p| p.warnings.clone())
+            .unwrap_or_default();
+        Self::load_with(o, cwd, root, project).inspect_err(|_| {
+            // The build never starts, so nobody else shows them: a misspelt key may be the
+            // very cause of the error.
+            for w in &warnings {
+                eprintln!("{}", crate::term::warning(w));
+            }
+        })
+    }
+
+    fn load_with(
+        o: &Overrides,
+        cwd: &Path,
+        root: Option<PathBuf>,
+        project: Option<ProjectFile>,
+    ) -> Result<Settings> {
         // A Particle project (project.properties) is the app, unless flags or project.toml say otherwise.
         let properties_dir = root
             .as_ref()

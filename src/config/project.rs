@@ -44,7 +44,7 @@ pub struct Located<T> {
     pub location: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectFile {
     pub path: PathBuf,
     pub platform: Option<Located<String>>,

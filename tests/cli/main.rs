@@ -3,11 +3,13 @@
 
 mod support;
 
+mod bad_inputs;
 mod build;
 mod cache;
 mod doctor;
 mod errors;
 mod flash;
+mod fuzz_corpus;
 mod pch;
 mod project;
 mod reliability;
