@@ -71,12 +71,14 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
         FlashError::Failed { .. } | FlashError::ShortRead { .. } => {
             "run again with -v to see dfu-util's command lines and full output; a loose USB cable or hub is a common cause".into()
         }
+        FlashError::Stopped { .. } => "no leave request was sent: the device stays in DFU mode (blinking yellow). Run `pbuild flash` again to finish: it writes only what is still missing".into(),
         FlashError::Spawn { .. } | FlashError::Io { .. } => return None,
     })
 }
 
 pub fn flash_exit_code(e: &FlashError) -> i32 {
     match e {
+        FlashError::Stopped { .. } => 130,
         FlashError::Interrupted { .. }
         | FlashError::Failed { .. }
         | FlashError::NotWritable { .. } => 1,
@@ -351,6 +353,7 @@ pub fn device(cli: &Cli, args: &DeviceArgs) -> Result<()> {
     let mut dfu = Dfu {
         tool: &conn.tool,
         on_event: &mut printer,
+        stop: None,
     };
     let listing = dfu.list()?;
     let chosen: Vec<DfuDevice> = match &conn.serial {
@@ -500,9 +503,17 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
         }
         human(e)
     };
+    // Ctrl-C or SIGTERM while images are written: finish the one being written, then stop and
+    // say where the device stands. A second Ctrl-C quits at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone());
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
     let mut dfu = Dfu {
         tool: &conn.tool,
         on_event: &mut printer,
+        stop: Some(&stop),
     };
     let listing = dfu.list()?;
     let dev = flash::select(&listing, conn.serial.as_deref())?.clone();
@@ -547,7 +558,20 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
     let layout = Layout::of(&device_platform);
     let installed = dfu.read_installed(&dev, &layout)?;
 
-    let needs = preflight::system_update_needed(&installed, &images);
+    let mut needs = preflight::system_update_needed(&installed, &images);
+    if needs.is_empty() && settings.target == Target::Main {
+        // The app's own needs are met, but the system on the device may not boot as it is (a
+        // flash of system parts that was stopped half way): the tree's system parts fix that.
+        let trial = preflight::plan(&installed, &images);
+        if trial.after.state != crate::device::boot::BootState::RunningUserApp
+            && trial.after.reasons.iter().any(|r| r.starts_with("system part"))
+        {
+            needs.push(format!(
+                "the system parts on the device do not boot together ({})",
+                trial.after.reasons.join("; ")
+            ));
+        }
+    }
     let mut system_note = None;
     if !needs.is_empty() && settings.target == Target::Main {
         let why = needs.join("; ");
@@ -638,6 +662,9 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
     let notes = dfu.execute(&dev, &plan);
     let notes = match notes {
         Ok(n) => n,
+        Err(FlashError::Stopped { done, total }) => {
+            return Err(stopped(&plan, &installed, &images, done, total, json));
+        }
         Err(e) => {
             if json {
                 println!(
@@ -666,6 +693,45 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
         );
     }
     Ok(())
+}
+
+/// The error for a flash stopped after `done` of `total` images, naming what was and was not
+/// written and what the device would do if it were reset now (preflight on what was written).
+fn stopped(
+    plan: &Plan,
+    installed: &crate::device::installed::Installed,
+    images: &[Image],
+    done: usize,
+    total: usize,
+    json: bool,
+) -> Error {
+    let (written, rest) = plan.writes.split_at(done.min(plan.writes.len()));
+    let written_images: Vec<Image> = images
+        .iter()
+        .filter(|im| written.iter().any(|w| w.path == im.path))
+        .cloned()
+        .collect();
+    let now = preflight::plan(installed, &written_images).after;
+    let names = |ws: &[crate::device::preflight::Write]| {
+        ws.iter()
+            .map(|w| w.label.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if json {
+        println!(
+            "{}",
+            json!({"reason": "flash-finished", "success": false, "stopped": true,
+                   "written": done, "total": total, "if_reset_now": now})
+        );
+    }
+    Error::FlashStopped {
+        done,
+        total,
+        written: names(written),
+        not_written: names(rest),
+        if_reset: format!("{} ({})", now.state, now.state.led()),
+    }
 }
 
 pub(crate) fn show_plan(plan: &Plan, json: bool, quiet: bool, dev: &DfuDevice) {

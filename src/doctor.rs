@@ -473,6 +473,7 @@ fn devices(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Check {
     let mut dfu = Dfu {
         tool: i.dfu_util,
         on_event: &mut events,
+        stop: None,
     };
     let listing = match dfu.list() {
         Ok(l) => l,

@@ -52,6 +52,17 @@ pub enum Error {
     /// Device OS's makefiles resolve their own directory, so a space in it breaks them.
     #[error("the Device OS tree {} has a space (or another character such as #, :, $, ;, a quote) in its path, which its makefiles cannot handle", path.display())]
     UnsafeTreePath { path: PathBuf },
+    /// Ctrl-C during `pbuild flash`: what was written, and where the device stands.
+    #[error(
+        "flashing stopped by Ctrl-C after {done} of {total} images (written: {written}; not written: {not_written})"
+    )]
+    FlashStopped {
+        done: usize,
+        total: usize,
+        written: String,
+        not_written: String,
+        if_reset: String,
+    },
     /// `pbuild inspect` found files that are cut short, corrupt or meant for another address.
     #[error("{}", problems.join("\n"))]
     Damaged { problems: Vec<String> },
@@ -160,6 +171,9 @@ impl Error {
                 }
                 _ => None,
             },
+            Error::FlashStopped { if_reset, .. } => Some(format!(
+                "no leave request was sent: the device is still in DFU mode (blinking yellow); reset now, it would be {if_reset}\nrun `pbuild flash` again to finish: it writes only what is still missing"
+            )),
             Error::Damaged { .. } => Some(
                 "do not flash it: rebuild it (`pbuild build`), or download it again if it came from elsewhere".into(),
             ),
@@ -182,6 +196,7 @@ impl Error {
             Error::BuildFailed { .. } => 1,
             Error::Flash(e) => crate::commands_flash::flash_exit_code(e),
             Error::FlashRefused { .. } => 3,
+            Error::FlashStopped { .. } => 130,
             _ => 2,
         }
     }

@@ -442,6 +442,7 @@ impl Flasher {
         let mut dfu = Dfu {
             tool: &self.conn.tool,
             on_event: &mut printer,
+            stop: None,
         };
         let listing = dfu.list()?;
         let dev = match flash::select(&listing, self.conn.serial.as_deref()) {

@@ -53,6 +53,9 @@ pub enum FlashError {
         total: usize,
         cause: Box<FlashError>,
     },
+    /// Ctrl-C (or SIGTERM) during a flash: the image being written was finished first.
+    #[error("flashing stopped by Ctrl-C after {done} of {total} images")]
+    Stopped { done: usize, total: usize },
     #[error("reading {len} bytes at {address:#010x} from the device returned {got}")]
     ShortRead { address: u32, len: u32, got: usize },
     #[error("{}: {source}", path.display())]
@@ -116,6 +119,8 @@ pub enum Event<'a> {
 pub struct Dfu<'a> {
     pub tool: &'a dyn DfuTool,
     pub on_event: &'a mut dyn FnMut(Event<'_>),
+    /// Set (by a Ctrl-C handler) to stop after the image being written.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl Dfu<'_> {
@@ -138,16 +143,13 @@ impl Dfu<'_> {
         len: u32,
     ) -> Result<Vec<u8>, FlashError> {
         (self.on_event)(Event::Reading { address, len });
-        let file = scratch_file()?;
+        let (scratch, file) = scratch_file()?;
         let mut args = target_args(dev);
         args.extend(["-s".into(), format!("{address:#010x}:{len}"), "-U".into()]);
         args.push(file.display().to_string());
         let run = self.run(args);
         let bytes = std::fs::read(&file);
-        let _ = std::fs::remove_file(&file);
-        if let Some(dir) = file.parent() {
-            let _ = std::fs::remove_dir(dir);
-        }
+        drop(scratch);
         let run = run?;
         outcome::upload(&run)?;
         let bytes = bytes.map_err(|source| FlashError::Io { path: file, source })?;
@@ -217,6 +219,12 @@ impl Dfu<'_> {
                         seconds: started.elapsed().as_secs_f64(),
                     });
                     notes.push(note);
+                    let stopping = self
+                        .stop
+                        .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
+                    if stopping && i + 1 < total {
+                        return Err(FlashError::Stopped { done: i + 1, total });
+                    }
                 }
                 Err(cause) => {
                     return Err(FlashError::Interrupted {
@@ -246,17 +254,18 @@ pub fn target_args(dev: &DfuDevice) -> Vec<String> {
     args
 }
 
-fn scratch_file() -> Result<PathBuf, FlashError> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("pbuild-dfu-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|source| FlashError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let file = dir.join(format!("upload-{}.bin", N.fetch_add(1, Ordering::Relaxed)));
-    let _ = std::fs::remove_file(&file);
-    Ok(file)
+/// A file for dfu-util to upload into, in a new directory with a random name and mode 0700
+/// (never a predictable name in the shared temp dir); the directory goes when the guard drops.
+fn scratch_file() -> Result<(tempfile::TempDir, PathBuf), FlashError> {
+    let dir = tempfile::Builder::new()
+        .prefix("pbuild-dfu-")
+        .tempdir()
+        .map_err(|source| FlashError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let file = dir.path().join("upload.bin");
+    Ok((dir, file))
 }
 
 /// Picks the device to flash: by serial when given, else the only one.

@@ -45,19 +45,24 @@ impl Process {
 
 impl DfuTool for Process {
     fn run(&self, args: &[String]) -> Result<ToolRun, FlashError> {
-        let output = Command::new(&self.exe)
-            .args(args)
-            .envs(self.envs.iter().map(|(k, v)| (k, v)))
-            .output()
-            .map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => FlashError::DfuUtilMissing {
-                    exe: self.exe.clone(),
-                },
-                _ => FlashError::Spawn {
-                    exe: self.exe.clone(),
-                    source,
-                },
-            })?;
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(args).envs(self.envs.iter().map(|(k, v)| (k, v)));
+        // Its own process group: a Ctrl-C in the terminal reaches pbuild, which lets the image
+        // being written finish, instead of killing dfu-util in the middle of it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        let output = cmd.output().map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => FlashError::DfuUtilMissing {
+                exe: self.exe.clone(),
+            },
+            _ => FlashError::Spawn {
+                exe: self.exe.clone(),
+                source,
+            },
+        })?;
         Ok(ToolRun {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -244,6 +244,7 @@ fn matrix_never_leaves_a_device_in_safe_mode_or_factory_reset() {
                     let mut dfu = Dfu {
                         tool: &tool,
                         on_event: &mut ignore,
+                        stop: None,
                     };
                     let listing = dfu.list().unwrap();
                     let d = pbuild::flash::select(&listing, None).unwrap().clone();

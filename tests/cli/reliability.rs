@@ -291,3 +291,90 @@ fn a_torn_build_state_is_cut_reported_in_one_line_and_rebuilt_where_needed() {
         assert_eq!(again.steps_run(), 0);
     }
 }
+
+#[test]
+fn ctrl_c_during_flash_finishes_the_image_then_says_where_the_device_stands() {
+    let f = Fixture::new();
+    let dev = f.path().join("dev");
+    // A device with an old system: flashing blink writes system part 2, system part 1, the app.
+    Run::of_command(pbuild_command().current_dir(f.path()).args([
+        "--platform",
+        "photon",
+        "sim",
+        "create",
+        "dev",
+        "--system-version",
+        "1512",
+        "--bootloader-version",
+        "1003",
+    ]))
+    .ok();
+    // dfu-util that takes a second per download and leaves a mark when one starts.
+    let marks = f.path().join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    let slow = f.path().join("slow-dfu-util");
+    write_script(
+        &slow,
+        &format!(
+            "#!/bin/sh\nfor a; do [ \"$a\" = -D ] && {{ touch '{}'/$$; sleep 1; }}; done\nexec '{}' \"$@\"\n",
+            marks.display(),
+            env!("CARGO_BIN_EXE_dfu-util-sim")
+        ),
+    );
+    let flash = |extra: &[&str]| {
+        let mut cmd = pbuild_command();
+        cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
+            .env("PATH", f.path_env())
+            .env_remove("DEVICE_OS_PATH")
+            .arg("--tree")
+            .arg(&f.tree)
+            .arg("--target-dir")
+            .arg(f.target_dir())
+            .args([
+                "--platform",
+                "photon",
+                "--app",
+                "blink",
+                "flash",
+                "--device",
+            ])
+            .arg(format!("sim:{}", dev.display()))
+            .arg("--dfu-util")
+            .arg(&slow)
+            .args(extra)
+            .current_dir(f.path());
+        cmd
+    };
+    let child = spawn(flash(&[]));
+    let downloads = || std::fs::read_dir(&marks).unwrap().count();
+    wait_until("the first download", || downloads() >= 1);
+    // What a terminal's Ctrl-C does to the foreground job: SIGINT to pbuild (dfu-util runs in a
+    // process group of its own, so it is not interrupted mid-write).
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let r = Run::of_output(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert_eq!(downloads(), 1, "no download started after Ctrl-C");
+    assert!(
+        r.stderr
+            .contains("flashing stopped by Ctrl-C after 1 of 3 images (written: system-part2.bin; not written: system-part1.bin, blink.bin)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("reset now, it would be safe-mode"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("still in DFU mode"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("run `pbuild flash` again to finish"),
+        "{}",
+        r.stderr
+    );
+    // Finishing: the image already written is not written again.
+    let done = Run::of_command(&mut flash(&[])).ok();
+    assert_eq!(downloads(), 3, "{}", done.stderr);
+    assert!(done.stderr.contains("running the app"), "{}", done.stderr);
+}
