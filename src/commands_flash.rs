@@ -564,7 +564,11 @@ pub fn flash(cli: &Cli, args: &FlashArgs, mut o: Overrides, cwd: &Path) -> Resul
         // flash of system parts that was stopped half way): the tree's system parts fix that.
         let trial = preflight::plan(&installed, &images);
         if trial.after.state != crate::device::boot::BootState::RunningUserApp
-            && trial.after.reasons.iter().any(|r| r.starts_with("system part"))
+            && trial
+                .after
+                .reasons
+                .iter()
+                .any(|r| r.starts_with("system part"))
         {
             needs.push(format!(
                 "the system parts on the device do not boot together ({})",

@@ -107,11 +107,13 @@ pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
     {
         problems.push(format!("it is cut short or its header is damaged: {why}"));
     }
-    if sha_ok == Some(false) {
-        problems.push("the SHA-256 in its module suffix does not match the image".to_string());
-    }
+    // The CRC is what the bootloader checks. A SHA-256 that does not match on its own is not a
+    // fault: Particle's own Gen 3 softdevice releases ship that way (their CRC matches).
     if crc_ok == Some(false) {
         problems.push("the CRC-32 at its end does not match the image".to_string());
+        if sha_ok == Some(false) {
+            problems.push("the SHA-256 in its module suffix does not match the image".to_string());
+        }
     }
     if let Some(m) = &module {
         problems.extend(slot_problem(m));

@@ -302,6 +302,19 @@ fn sccache_as_launcher_builds_the_same_binaries() {
         ("SCCACHE_SERVER_PORT", port.as_str()),
     ];
     let out = f.path().join("out");
+    // Start sccache's server first (no idle shutdown): a client that has to start it while the
+    // machine is busy with other tests can give up waiting for it.
+    let started = std::process::Command::new("sccache")
+        .arg("--start-server")
+        .envs(env)
+        .env("SCCACHE_IDLE_TIMEOUT", "0")
+        .output()
+        .expect("sccache is needed for this test (apt-get install sccache)");
+    assert!(
+        started.status.success(),
+        "sccache --start-server: {}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     let args = [
         "--no-cache",
         "--launcher",
@@ -311,6 +324,8 @@ fn sccache_as_launcher_builds_the_same_binaries() {
         "modules",
         "--app",
         "blink",
+        "-j",
+        "2",
     ];
     let first = build(&f, &out, &args, &env).ok();
     build(&f, &out, &["clean"], &[]).ok();
