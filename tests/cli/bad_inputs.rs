@@ -11,7 +11,8 @@
 //! absent = [...]      files that must not exist afterwards (relative to {work} unless absolute)
 //! cwd = "..."         where pbuild runs (default {work})
 //! tree = true | "dir name"   a copy of examples/device-os-mini ({tree})
-//! copy = [[from, to]] files of the case copied to other names (names git should not carry)
+//! copy = [[from, to]] files copied to other names (names git should not carry); a `from` of
+//!                     `repo:PATH` is a file of the repository (the example app, say)
 //! setup = [[...]]     pbuild runs before the case (each must succeed)
 //! toolchain = "crash" GCC_ARM_PATH: a gcc that dies of SIGSEGV on every compile
 //! mount = "full" | "readonly"   {target} is a 64 KiB tmpfs, or a read-only one (needs root)
@@ -110,7 +111,11 @@ fn run_case(name: &str, dir: &Path) -> Result<(), String> {
     for (from, to) in &case.copy {
         let to = work.join(to);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(work.join(from), to).unwrap();
+        let from = match from.strip_prefix("repo:") {
+            Some(p) => repo().join(p),
+            None => work.join(from),
+        };
+        std::fs::copy(from, to).unwrap();
     }
     let before = files(&work);
     let tree = match &case.tree {

@@ -6,17 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::support::*;
 
 fn build(f: &Fixture, target_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = pbuild_command();
-    cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
-        .env("PATH", f.path_env())
-        .env_remove("DEVICE_OS_PATH")
-        .arg("--tree")
-        .arg(&f.tree)
-        .arg("--target-dir")
-        .arg(target_dir)
-        .args(["--platform", "photon", "--message-format", "json"])
-        .args(extra)
-        .current_dir(f.path());
+    let mut cmd = f.command_at(target_dir);
+    cmd.args(["--platform", "photon", "--message-format", "json"])
+        .args(extra);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -215,15 +207,8 @@ fn two_builds_at_once_share_the_cache_safely() {
     let f = Fixture::new();
     let modules = ["build", "--target", "modules", "--app", "blink", "-j", "2"];
     let spawn = |name: &str| {
-        let mut cmd = pbuild_command();
-        cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
-            .env("PATH", f.path_env())
-            .env_remove("DEVICE_OS_PATH")
-            .arg("--tree")
-            .arg(&f.tree)
-            .arg("--target-dir")
-            .arg(f.path().join(name))
-            .args(["--platform", "photon", "--message-format", "json"])
+        let mut cmd = f.command_at(&f.path().join(name));
+        cmd.args(["--platform", "photon", "--message-format", "json"])
             .args(modules)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -295,8 +280,13 @@ fn ccache_as_launcher_serves_a_clean_build_and_pbuilds_cache_comes_first() {
 fn sccache_as_launcher_builds_the_same_binaries() {
     let f = Fixture::new();
     let dir = f.path().join("sccache");
-    let port = 4300 + (std::process::id() % 500) as u16;
-    let port = port.to_string();
+    // A port nobody uses now, on loopback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let env = [
         ("SCCACHE_DIR", dir.to_str().unwrap()),
         ("SCCACHE_SERVER_PORT", port.as_str()),
@@ -315,6 +305,17 @@ fn sccache_as_launcher_builds_the_same_binaries() {
         "sccache --start-server: {}",
         String::from_utf8_lossy(&started.stderr)
     );
+    // Stop it however the test ends.
+    struct Server<'a>(&'a [(&'a str, &'a str)]);
+    impl Drop for Server<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("sccache")
+                .arg("--stop-server")
+                .envs(self.0.iter().copied())
+                .output();
+        }
+    }
+    let _server = Server(&env);
     let args = [
         "--no-cache",
         "--launcher",
@@ -335,10 +336,6 @@ fn sccache_as_launcher_builds_the_same_binaries() {
         .envs(env)
         .output()
         .expect("sccache is needed for this test (apt-get install sccache)");
-    let _ = std::process::Command::new("sccache")
-        .arg("--stop-server")
-        .envs(env)
-        .output();
     let text = String::from_utf8_lossy(&stats.stdout);
     let hits: u64 = text
         .lines()

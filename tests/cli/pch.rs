@@ -22,13 +22,7 @@ fn pch_gives_the_same_binary_and_follows_header_edits() {
     ];
     let build = |extra: &[&str], out: &str| {
         Run::of_command(
-            pbuild_command()
-                .env("PBUILD_CACHE_DIR", f.cache_dir())
-                .env("PATH", f.path_env())
-                .env_remove("DEVICE_OS_PATH")
-                .arg("--tree")
-                .arg(&f.tree)
-                .args(["--target-dir", out])
+            f.command_at(std::path::Path::new(out))
                 .args(app)
                 .args(extra)
                 .args(["build", "--explain", "-v"]),

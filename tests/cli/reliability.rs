@@ -32,18 +32,10 @@ fn slow_toolchain(f: &Fixture, slow_name: &str, seconds: f32) -> PathBuf {
 }
 
 fn command(f: &Fixture, toolchain: &Path, args: &[&str]) -> Command {
-    let mut cmd = pbuild_command();
-    cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
-        .env("PATH", f.path_env())
-        .env("GCC_ARM_PATH", format!("{}/", toolchain.display()))
-        .env_remove("DEVICE_OS_PATH")
-        .arg("--tree")
-        .arg(&f.tree)
-        .arg("--target-dir")
-        .arg(f.target_dir())
+    let mut cmd = f.command_at(&f.target_dir());
+    cmd.env("GCC_ARM_PATH", format!("{}/", toolchain.display()))
         .args(["--platform", "photon", "--app", "blink", "--no-cache"])
-        .args(args)
-        .current_dir(f.path());
+        .args(args);
     cmd
 }
 
@@ -137,18 +129,10 @@ impl Rng {
 }
 
 fn plain(f: &Fixture, target_dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = pbuild_command();
-    cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
-        .env("PATH", f.path_env())
-        .env_remove("DEVICE_OS_PATH")
-        .arg("--tree")
-        .arg(&f.tree)
-        .arg("--target-dir")
-        .arg(target_dir)
-        .args(["--platform", "electron", "--app", "blink", "--no-cache"])
+    let mut cmd = f.command_at(target_dir);
+    cmd.args(["--platform", "electron", "--app", "blink", "--no-cache"])
         .args(["--message-format", "json"])
-        .args(args)
-        .current_dir(f.path());
+        .args(args);
     cmd
 }
 
@@ -322,27 +306,20 @@ fn ctrl_c_during_flash_finishes_the_image_then_says_where_the_device_stands() {
         ),
     );
     let flash = |extra: &[&str]| {
-        let mut cmd = pbuild_command();
-        cmd.env("PBUILD_CACHE_DIR", f.cache_dir())
-            .env("PATH", f.path_env())
-            .env_remove("DEVICE_OS_PATH")
-            .arg("--tree")
-            .arg(&f.tree)
-            .arg("--target-dir")
-            .arg(f.target_dir())
-            .args([
-                "--platform",
-                "photon",
-                "--app",
-                "blink",
-                "flash",
-                "--device",
-            ])
-            .arg(format!("sim:{}", dev.display()))
-            .arg("--dfu-util")
-            .arg(&slow)
-            .args(extra)
-            .current_dir(f.path());
+        let mut cmd = f.command_at(&f.target_dir());
+        cmd.args([
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "flash",
+            "--device",
+        ])
+        .arg(format!("sim:{}", dev.display()))
+        .arg("--dfu-util")
+        .arg(&slow)
+        .args(extra)
+        .current_dir(f.path());
         cmd
     };
     let child = spawn(flash(&[]));

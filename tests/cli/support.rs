@@ -99,6 +99,22 @@ impl Fixture {
         self.pbuild_in(self.dir.path(), args)
     }
 
+    /// pbuild on this fixture's tree and cache, writing to `target_dir`, in the fixture's dir
+    /// (with the make wrapper first on PATH); add arguments, run it.
+    pub fn command_at(&self, target_dir: &Path) -> Command {
+        let mut cmd = pbuild_command();
+        cmd.env("PBUILD_CACHE_DIR", self.cache_dir())
+            .env("PATH", self.path_env())
+            .env_remove("DEVICE_OS_PATH")
+            .env_remove("PBUILD_TARGET_DIR")
+            .arg("--tree")
+            .arg(&self.tree)
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(self.path());
+        cmd
+    }
+
     pub fn pbuild_in(&self, cwd: &Path, args: &[&str]) -> Run {
         let mut cmd = pbuild_command();
         cmd.env("PBUILD_CACHE_DIR", self.cache_dir());
