@@ -304,7 +304,12 @@ impl Reporter for Unaliasing<'_> {
         started: usize,
         to_run: usize,
     ) {
-        self.inner.started(step, reason, started, to_run);
+        if self.aliases.is_empty() {
+            return self.inner.started(step, reason, started, to_run);
+        }
+        let mut step = step.clone();
+        step.plan.label = crate::alias::unalias(&step.plan.label, self.aliases);
+        self.inner.started(&step, reason, started, to_run);
     }
 
     fn finished(&mut self, step: &crate::graph::Step, result: &work::StepResult) {
@@ -313,7 +318,17 @@ impl Reporter for Unaliasing<'_> {
         }
         let mut shown = result.clone();
         shown.output = crate::alias::unalias(&result.output, self.aliases);
-        self.inner.finished(step, &shown);
+        // A failure also shows the command: with the real paths, as the user knows them.
+        let mut step = step.clone();
+        for w in &mut step.plan.argv {
+            *w = crate::alias::unalias(w, self.aliases);
+        }
+        step.plan.label = crate::alias::unalias(&step.plan.label, self.aliases);
+        step.plan.cwd = std::path::PathBuf::from(crate::alias::unalias(
+            &step.plan.cwd.to_string_lossy(),
+            self.aliases,
+        ));
+        self.inner.finished(&step, &shown);
     }
 }
 

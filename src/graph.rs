@@ -13,7 +13,7 @@ pub struct FileId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StepId(pub u32);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub plan: PlanStep,
     pub inputs: Vec<FileId>,
