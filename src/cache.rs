@@ -171,15 +171,7 @@ impl Cache {
         if let Some(h) = self.tools.lock().ok().and_then(|t| t.get(name).copied()) {
             return h;
         }
-        let h = match crate::work::which(name) {
-            Some(p) => {
-                let s = Stamp::of(&p);
-                xxhash_rust::xxh3::xxh3_128(
-                    format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size).as_bytes(),
-                )
-            }
-            None => xxhash_rust::xxh3::xxh3_128(name.as_bytes()),
-        };
+        let h = xxhash_rust::xxh3::xxh3_128(crate::work::tool_identity(name).as_bytes());
         if let Ok(mut t) = self.tools.lock() {
             t.insert(name.to_string(), h);
         }

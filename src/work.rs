@@ -137,17 +137,21 @@ impl ToolIds {
         if let Some(&h) = self.cache.get(name) {
             return h;
         }
-        let h = match which(name) {
-            Some(p) => {
-                let s = Stamp::of(&p);
-                xxhash_rust::xxh3::xxh3_64(
-                    format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size).as_bytes(),
-                )
-            }
-            None => xxhash_rust::xxh3::xxh3_64(name.as_bytes()),
-        };
+        let h = xxhash_rust::xxh3::xxh3_64(tool_identity(name).as_bytes());
         self.cache.insert(name.to_string(), h);
         h
+    }
+}
+
+/// What identifies the program `name` runs: its resolved path, mtime and size (or the bare name
+/// when it is not found). The dirty check and the content cache both hash this.
+pub fn tool_identity(name: &str) -> String {
+    match which(name) {
+        Some(p) => {
+            let s = Stamp::of(&p);
+            format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size)
+        }
+        None => name.to_string(),
     }
 }
 
