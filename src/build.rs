@@ -292,6 +292,20 @@ struct Unaliasing<'a> {
     aliases: &'a [crate::alias::Alias],
 }
 
+impl Unaliasing<'_> {
+    /// `step` as the user knows it: label, command and directory with the real paths.
+    fn shown(&self, step: &crate::graph::Step) -> crate::graph::Step {
+        let un = |t: &str| crate::alias::unalias(t, self.aliases);
+        let mut step = step.clone();
+        step.plan.label = un(&step.plan.label);
+        for w in &mut step.plan.argv {
+            *w = un(w);
+        }
+        step.plan.cwd = std::path::PathBuf::from(un(&step.plan.cwd.to_string_lossy()));
+        step
+    }
+}
+
 impl Reporter for Unaliasing<'_> {
     fn planned(&mut self, to_run: usize, total: usize) {
         self.inner.planned(to_run, total);
@@ -307,9 +321,8 @@ impl Reporter for Unaliasing<'_> {
         if self.aliases.is_empty() {
             return self.inner.started(step, reason, started, to_run);
         }
-        let mut step = step.clone();
-        step.plan.label = crate::alias::unalias(&step.plan.label, self.aliases);
-        self.inner.started(&step, reason, started, to_run);
+        self.inner
+            .started(&self.shown(step), reason, started, to_run);
     }
 
     fn finished(&mut self, step: &crate::graph::Step, result: &work::StepResult) {
@@ -318,17 +331,7 @@ impl Reporter for Unaliasing<'_> {
         }
         let mut shown = result.clone();
         shown.output = crate::alias::unalias(&result.output, self.aliases);
-        // A failure also shows the command: with the real paths, as the user knows them.
-        let mut step = step.clone();
-        for w in &mut step.plan.argv {
-            *w = crate::alias::unalias(w, self.aliases);
-        }
-        step.plan.label = crate::alias::unalias(&step.plan.label, self.aliases);
-        step.plan.cwd = std::path::PathBuf::from(crate::alias::unalias(
-            &step.plan.cwd.to_string_lossy(),
-            self.aliases,
-        ));
-        self.inner.finished(&step, &shown);
+        self.inner.finished(&self.shown(step), &shown);
     }
 }
 

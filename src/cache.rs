@@ -274,11 +274,7 @@ impl Cache {
             let _ = std::fs::remove_file(tmp);
         }
         if ok {
-            // Recently used: eviction goes by output 0's modification time.
-            let _ = std::fs::File::options()
-                .write(true)
-                .open(self.output_path(result, 0))
-                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+            touch(&self.output_path(result, 0));
         }
         ok
     }
@@ -338,10 +334,7 @@ impl Cache {
     pub fn get_blob(&self, name: &str) -> Option<Vec<u8>> {
         let path = self.output_path(&blob_key(name), 0);
         let bytes = std::fs::read(&path).ok()?;
-        let _ = std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        touch(&path);
         Some(bytes)
     }
 
@@ -393,6 +386,14 @@ impl Cache {
         f.lock().ok()?;
         Some(f)
     }
+}
+
+/// Mark a stored output as just used: eviction goes by output 0's modification time.
+fn touch(path: &Path) {
+    let _ = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
 }
 
 fn blob_key(name: &str) -> String {
