@@ -11,8 +11,8 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::config::Settings;
 use crate::config::platform::parse_version;
+use crate::config::{Settings, Table};
 use crate::error::Error;
 use crate::flash::{Dfu, DfuTool, Event, FlashError, UDEV_RULE};
 
@@ -94,6 +94,10 @@ pub struct Inputs<'a> {
     /// `std::env::consts::OS`.
     pub os: &'a str,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The platform table (none when project.toml or toolchains.toml cannot be read).
+    pub table: Option<&'a Table>,
+    /// What to do about an error (the front end's hints), for the fix of a failed check.
+    pub hint: &'a dyn Fn(&Error) -> Option<String>,
 }
 
 /// Every check, in the order a person fixes them.
@@ -149,7 +153,7 @@ fn gcc_fix(os: &str) -> String {
 }
 
 fn gcc(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> {
-    let Some(path) = crate::work::which(&i.gcc) else {
+    let Some(path) = crate::tool::which(&i.gcc) else {
         return vec![Check::fail(
             "gcc",
             format!("{}: not found on PATH", i.gcc),
@@ -218,7 +222,7 @@ fn make(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Check {
         _ => "install GNU make and put it on PATH",
     }
     .to_string();
-    let Some(path) = crate::work::which("make") else {
+    let Some(path) = crate::tool::which("make") else {
         return Check::fail(
             "make",
             "make: not found on PATH (pbuild reads the build steps from Device OS's makefiles)"
@@ -297,7 +301,7 @@ fn dfu_util(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> (Check, bo
         .trim()
         .to_string();
     let version = first.strip_prefix("dfu-util ").unwrap_or("").to_string();
-    let shown = match crate::work::which(&i.dfu_util_name) {
+    let shown = match crate::tool::which(&i.dfu_util_name) {
         Some(p) => format!("{first} ({})", p.display()),
         None => format!("{first} ({})", i.dfu_util_name),
     };
@@ -389,8 +393,7 @@ fn tree(i: &Inputs<'_>) -> Check {
             return Check::fail(
                 name,
                 e.to_string().replace("\n  ", "; ").replace('\n', "; "),
-                e.hint()
-                    .unwrap_or_else(|| "pass --tree <Device OS checkout>".into()),
+                (i.hint)(e).unwrap_or_else(|| "pass --tree <Device OS checkout>".into()),
                 "build",
             );
         }
@@ -470,12 +473,18 @@ fn devices(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Check {
             on_command(&argv);
         }
     };
+    let Some(table) = i.table else {
+        return Check::warn(
+            "devices",
+            "not looked for: the platform table could not be read (see the check above)".into(),
+            "fix project.toml / toolchains.toml first".into(),
+        );
+    };
     let mut dfu = Dfu {
         tool: i.dfu_util,
         on_event: &mut events,
-        stop: None,
     };
-    let listing = match dfu.list() {
+    let listing = match dfu.list(table) {
         Ok(l) => l,
         Err(e) => {
             return Check::warn(
@@ -595,6 +604,8 @@ mod tests {
             udev_dirs: Vec::new(),
             os: "windows",
             env: &env,
+            table: None,
+            hint: &|_| None,
         };
         shell(&i)
     }

@@ -1,6 +1,18 @@
-//! The error type of the library: what went wrong, where, and (via `hint`) what to do next.
+//! The error type of the library: what went wrong and where, as typed data. What to do about it
+//! (the `hint:` lines) and the exit code are the front end's (`cli::diagnostics`); a variant may
+//! carry a suggestion that only the code which found the problem can make (a nearest name, the
+//! valid values).
 
 use std::path::PathBuf;
+
+/// A program pbuild needs, for saying how to get it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    /// The GNU Arm compiler (`arm-none-eabi-gcc`).
+    Compiler,
+    /// GNU make, which pbuild reads the build description from.
+    Make,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -9,7 +21,8 @@ pub enum Error {
     Config {
         location: String,
         message: String,
-        hint: Option<String>,
+        /// What would be valid (the known keys, an example value).
+        suggestion: Option<String>,
     },
     #[error("unknown platform `{name}`")]
     UnknownPlatform {
@@ -37,7 +50,7 @@ pub enum Error {
     #[error("{} and {} would both compile to the same object", sketch.display(), cpp.display())]
     SketchClash { sketch: PathBuf, cpp: PathBuf },
     #[error("`{tool}` not found on PATH")]
-    ToolMissing { tool: String, hint: String },
+    ToolMissing { tool: String, kind: ToolKind },
     #[error("{tool} {found} is too old: Device OS {device_os} needs {needed} or newer")]
     ToolTooOld {
         tool: String,
@@ -80,18 +93,22 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
     #[error(transparent)]
-    Flash(#[from] crate::flash::FlashError),
+    Flash(#[from] crate::flash::error::FlashError),
     #[error(transparent)]
-    Sim(#[from] crate::sim::SimError),
+    Sim(#[from] crate::sim::error::SimError),
     /// Preflight found images the device would reject, or that would stop it running the app.
     #[error("flash refused, nothing was written:{}", problems.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
-    FlashRefused { problems: Vec<String>, hint: String },
+    FlashRefused {
+        problems: Vec<String>,
+        remedies: Vec<crate::flash::error::Remedy>,
+    },
     /// The file watcher (`pbuild watch`) could not start or keep watching.
     #[error("watching {}: {message}", path.display())]
     Watch {
         path: PathBuf,
         message: String,
-        hint: Option<String>,
+        /// The system's limit on inotify watches was reached.
+        limit_reached: bool,
     },
     /// `pbuild doctor` found something `build` or `flash` needs missing (the checks say what).
     #[error("{} cannot work until the ✗ lines above are fixed", blocked.iter().map(|b| format!("`pbuild {b}`")).collect::<Vec<_>>().join(" and "))]
@@ -99,9 +116,6 @@ pub enum Error {
     #[error("{0}")]
     Other(String),
 }
-
-/// The last hint line of errors about the machine rather than the input.
-const DOCTOR: &str = "`pbuild doctor` checks everything build and flash need";
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -112,102 +126,4 @@ impl Error {
             source,
         }
     }
-
-    /// What the user can do about it, printed by the CLI as `hint:` lines.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Config { hint, .. } => hint.clone(),
-            Error::UnknownPlatform {
-                suggestion, known, origin, ..
-            } => Some(match suggestion {
-                Some(s) => format!("did you mean `{s}`? (from {origin})"),
-                None => format!("known platforms: {} (from {origin})", known.join(", ")),
-            }),
-            Error::NoPlatform { properties_only: true } => Some(
-                "project.properties does not name a platform: pass --platform photon|p1|electron, or put `platform = \"photon\"` in a project.toml next to it".into(),
-            ),
-            Error::NoPlatform { .. } => Some(
-                "pass --platform photon|p1|electron, or set `platform = \"p1\"` in project.toml (`pbuild new NAME --platform P` writes one)".into(),
-            ),
-            Error::NoTree { .. } => Some(
-                "pass --tree <path to a Device OS checkout>, set DEVICE_OS_PATH, or set `tree = \"…\"` in project.toml"
-                    .into(),
-            ),
-            Error::NoApp { .. } => Some(
-                "apps given with --app live in <tree>/user/applications/<name>; use --appdir <dir> for an app elsewhere"
-                    .into(),
-            ),
-            Error::NoAppGiven { .. } => Some(
-                "pass --app <name> or --appdir <dir>, or set `app`/`appdir` in project.toml".into(),
-            ),
-            Error::NoSources { .. } => Some("add a .cpp file with setup() and loop()".into()),
-            Error::SketchClash { cpp, .. } => Some(format!(
-                "pbuild preprocesses the sketch itself: remove {} if `particle preprocess` or Workbench made it, else rename one of the two",
-                cpp.display()
-            )),
-            Error::ToolMissing { hint, .. } => Some(format!("{hint}\n{DOCTOR}")),
-            Error::ToolTooOld { .. } => Some(format!(
-                "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)\n{DOCTOR}"
-            )),
-            Error::Import { output, .. } if !output.is_empty() => {
-                Some(format!("make said:\n{}", tail_lines(output, 15)))
-            }
-            Error::BuildFailed { .. } => Some(
-                "the previous good artifacts are untouched; fix the error above and run the build again".into(),
-            ),
-            Error::UnsafeTreePath { .. } => Some(
-                "move or clone the tree to a path without one (e.g. ~/device-os); a symbolic link does not help, make resolves it. Apps and projects may have spaces in their paths".into(),
-            ),
-            Error::Io { path, source } => match source.kind() {
-                std::io::ErrorKind::StorageFull => Some(format!(
-                    "the disk holding {} is full: free some space (`df -h`), or put the build elsewhere with --target-dir / PBUILD_TARGET_DIR; nothing already built was lost",
-                    path.display()
-                )),
-                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
-                    Some(format!(
-                        "pbuild cannot write {}: build with --target-dir / PBUILD_TARGET_DIR on a writable disk",
-                        path.display()
-                    ))
-                }
-                _ => None,
-            },
-            Error::FlashStopped { if_reset, .. } => Some(format!(
-                "no leave request was sent: the device is still in DFU mode (blinking yellow); reset now, it would be {if_reset}\nrun `pbuild flash` again to finish: it writes only what is still missing"
-            )),
-            Error::Damaged { .. } => Some(
-                "do not flash it: rebuild it (`pbuild build`), or download it again if it came from elsewhere".into(),
-            ),
-            Error::Busy { .. } => Some(
-                "wait for it to finish (run again without --no-wait to wait), or stop it (a `pbuild watch` in another terminal?)".into(),
-            ),
-            Error::State { .. } => Some("remove the build state with `pbuild clean` if this persists".into()),
-            Error::Flash(e) => crate::commands_flash::flash_hint(e),
-            Error::FlashRefused { hint, .. } => Some(hint.clone()),
-            Error::Sim(e) => crate::commands_flash::sim_hint(e),
-            Error::Watch { hint, .. } => hint.clone(),
-            _ => None,
-        }
-    }
-
-    /// Exit code: 1 for a failed build or flash, 2 for bad input or environment, 3 for a flash
-    /// refused by preflight.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::BuildFailed { .. } => 1,
-            Error::Flash(e) => crate::commands_flash::flash_exit_code(e),
-            Error::FlashRefused { .. } => 3,
-            Error::FlashStopped { .. } => 130,
-            _ => 2,
-        }
-    }
-}
-
-fn tail_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(n);
-    lines[start..]
-        .iter()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -1,9 +1,8 @@
-//! Filesystem effects with crash safety: whole-file writes through a temp file and a rename.
+//! Filesystem effects with crash safety: whole-file writes through a temp file and a rename, temp
+//! names, and file stamps (mtime + size). Knows no pbuild type: every function returns `io::Result`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use crate::error::{Error, Result};
 
 /// A sibling temp path for `path`, unique to this process.
 pub fn temp_path(path: &Path) -> PathBuf {
@@ -15,9 +14,9 @@ pub fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Write `bytes` to `path` so that a reader sees either the old file or the whole new one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        std::fs::create_dir_all(parent)?;
     }
     let tmp = temp_path(path);
     let result = (|| {
@@ -26,9 +25,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         f.sync_data()?;
         std::fs::rename(&tmp, path)
     })();
-    if let Err(e) = result {
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
     }
-    Ok(())
+    result
+}
+
+/// mtime value for a file that did not exist.
+pub const MISSING: i64 = -1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub mtime_ns: i64,
+    pub size: u64,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> Stamp {
+        match std::fs::metadata(path) {
+            Ok(m) => Stamp {
+                mtime_ns: m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as i64),
+                size: m.len(),
+            },
+            Err(_) => Stamp {
+                mtime_ns: MISSING,
+                size: 0,
+            },
+        }
+    }
+
+    pub fn exists(&self) -> bool {
+        self.mtime_ns != MISSING
+    }
 }

@@ -4,10 +4,19 @@
 //! whatever the input.
 
 use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::config::Table;
+
+/// The fuzz bodies have no project: they use the platform table built into pbuild.
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(Table::embedded)
+}
 
 /// `inspect`'s view of a file: module header, suffix, CRC/SHA, `.dfu` suffix.
 pub fn module_image(data: &[u8]) {
-    let report = crate::inspect::inspect_bytes(data);
+    let report = crate::inspect::inspect_bytes(data, table());
     let _ = crate::inspect::render_text(&report, Path::new("fuzz.bin"));
     let (bin, dfu) = crate::image::dfu::strip_dfu_suffix(data);
     assert!(bin.len() <= data.len());
@@ -45,7 +54,7 @@ pub fn dfu_util_output(data: &[u8]) {
 /// A gcc depfile: every prerequisite is resolved against the working directory.
 pub fn depfile(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Some(deps) = crate::depfile::parse(&text, Path::new("/cwd")) {
+    if let Some(deps) = crate::work::depfile::parse(&text, Path::new("/cwd")) {
         assert!(deps.iter().all(|d| d.is_absolute()), "{deps:?}");
     }
 }

@@ -1,3 +1,6 @@
+//! Tests of the `.ino` preprocessor (`ino`): prototypes, includes, `#line`, and compiling its
+//! output with the real arm-none-eabi-g++ where it is installed.
+
 use super::*;
 
 const INO: &str = "/p/src/app.ino";
@@ -224,7 +227,7 @@ fn garbage_never_panics() {
 /// The generated C++ compiles with the cross compiler, against a tiny stand-in for Particle.h.
 #[test]
 fn generated_code_compiles() {
-    let Some(gxx) = crate::work::which("arm-none-eabi-g++") else {
+    let Some(gxx) = crate::tool::which("arm-none-eabi-g++") else {
         panic!("arm-none-eabi-g++ is needed (apt-get install gcc-arm-none-eabi)");
     };
     let dir = tempfile::tempdir().unwrap();

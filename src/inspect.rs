@@ -1,11 +1,13 @@
-//! What a firmware file is — `.dfu` suffix, module header, module suffix, SHA/CRC verdicts — as
-//! serialisable data and as a short human table; reads no files and talks to no device.
+//! What a firmware file is — `.dfu` suffix, module header, module suffix, SHA/CRC verdicts, and
+//! whether its address is its slot's on its platform (from the platform table) — as serialisable
+//! data and as a short human table; reads no files and talks to no device.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
 
+use crate::config::Table;
 use crate::image::{dfu, module_info, suffix};
 
 /// Everything `pbuild inspect` reports about one file. Serialises to the JSON output.
@@ -49,7 +51,7 @@ pub struct ModuleReport {
     pub header_offset: usize,
     pub platform_id: u16,
     /// "photon", "p1", "electron", "core"; `null` for other ids.
-    pub platform: Option<&'static str>,
+    pub platform: Option<String>,
     /// "system-part", "user-part", …; "unknown" for codes outside `MOD_FUNC_*`.
     pub function: &'static str,
     pub function_code: u8,
@@ -85,10 +87,13 @@ pub struct SuffixReport {
 }
 
 /// Inspects the bytes of a `.bin` or `.dfu` file.
-pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
+pub fn inspect_bytes(bytes: &[u8], table: &Table) -> Inspection {
     let (image, dfu_suffix) = dfu::strip_dfu_suffix(bytes);
     let (module, no_module_header) = match module_info::find_module_info(image) {
-        Ok(info) => (Some(module_report(&info)), None),
+        Ok(info) => (
+            Some(module_report(&info, table.name_of(info.platform_id))),
+            None,
+        ),
         Err(err) => (None, Some(err.to_string())),
     };
     let parsed_suffix = suffix::parse_suffix(image).ok();
@@ -116,7 +121,7 @@ pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
         }
     }
     if let Some(m) = &module {
-        problems.extend(slot_problem(m));
+        problems.extend(slot_problem(m, table));
     }
     Inspection {
         file_len: bytes.len(),
@@ -144,8 +149,7 @@ pub fn inspect_bytes(bytes: &[u8]) -> Inspection {
 }
 
 /// A Gen 2 system or user part whose start address is not its slot's on its platform.
-fn slot_problem(m: &ModuleReport) -> Option<String> {
-    let table = crate::config::Table::embedded();
+fn slot_problem(m: &ModuleReport, table: &Table) -> Option<String> {
     let platform = table.platforms.iter().find(|p| p.id == m.platform_id)?;
     let slot = platform
         .slots
@@ -165,11 +169,12 @@ fn slot_problem(m: &ModuleReport) -> Option<String> {
     })
 }
 
-pub fn module_report(info: &module_info::ModuleInfo) -> ModuleReport {
+/// The report of a module header; `platform` is its platform's name, when known.
+pub fn module_report(info: &module_info::ModuleInfo, platform: Option<&str>) -> ModuleReport {
     ModuleReport {
         header_offset: info.header_offset,
         platform_id: info.platform_id,
-        platform: info.platform_name(),
+        platform: platform.map(str::to_string),
         function: info.function.name(),
         function_code: info.function.code(),
         index: info.index,
@@ -222,7 +227,7 @@ pub fn render_text(inspection: &Inspection, path: &Path) -> String {
                 function
             };
             row("module", format!("{name}, version {}", m.version));
-            let platform = m.platform.unwrap_or("unknown platform");
+            let platform = m.platform.as_deref().unwrap_or("unknown platform");
             row("platform", format!("{platform} ({})", m.platform_id));
             row(
                 "flash",
@@ -309,12 +314,12 @@ mod tests {
     #[test]
     fn reports_a_module_and_its_suffix() {
         let img = user_part();
-        let i = inspect_bytes(&img);
+        let i = inspect_bytes(&img, &Table::embedded());
         assert_eq!(i.file_len, img.len());
         assert_eq!(i.dfu, None);
         let m = i.module.as_ref().unwrap();
         assert_eq!(
-            (m.platform, m.function, m.index, m.version),
+            (m.platform.as_deref(), m.function, m.index, m.version),
             (Some("photon"), "user-part", 1, 3)
         );
         assert_eq!(m.size, img.len() as u64);
@@ -354,7 +359,7 @@ mod tests {
         img[15] = 0;
         img[16..20].fill(0);
         patch_module_image_again(&mut img);
-        let text = render_text(&inspect_bytes(&img), Path::new("b.bin"));
+        let text = render_text(&inspect_bytes(&img, &Table::embedded()), Path::new("b.bin"));
         assert!(
             text.contains("  module      bootloader, version 3\n"),
             "{text}"
@@ -374,7 +379,7 @@ mod tests {
     fn strips_a_dfu_suffix_before_reading_the_module() {
         let img = user_part();
         let file = add_dfu_suffix(&img, 0x2B04, 0xD006);
-        let i = inspect_bytes(&file);
+        let i = inspect_bytes(&file, &Table::embedded());
         assert_eq!(i.image_len, img.len());
         assert_eq!(i.file_len, img.len() + 16);
         let d = i.dfu.as_ref().unwrap();
@@ -392,7 +397,7 @@ mod tests {
     fn says_so_when_there_is_no_module_header() {
         let mut img = user_part();
         img[14] = 0;
-        let i = inspect_bytes(&img);
+        let i = inspect_bytes(&img, &Table::embedded());
         assert!(i.module.is_none());
         let reason = i.no_module_header.clone().unwrap();
         assert!(reason.starts_with("no module header"), "{reason}");
@@ -411,7 +416,7 @@ mod tests {
     fn tiny_inputs_do_not_panic() {
         for len in 0..48 {
             let bytes = vec![0xFFu8; len];
-            let i = inspect_bytes(&bytes);
+            let i = inspect_bytes(&bytes, &Table::embedded());
             assert!(i.module.is_none());
             assert_eq!(i.crc_ok, None);
             assert_eq!(i.sha_ok, None);

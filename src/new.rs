@@ -53,7 +53,7 @@ fn check_name(name: &str, path: &Path) -> Result<()> {
     Err(Error::Config {
         location: path.display().to_string(),
         message: format!("`{name}` is not a usable project name"),
-        hint: Some(
+        suggestion: Some(
             "use letters, digits, `-` and `_` (it names the app, its source file and its .bin)"
                 .into(),
         ),
@@ -72,7 +72,7 @@ pub fn files(name: &str, p: &NewProject<'_>, dir: &Path) -> Vec<(PathBuf, String
     let tree = match p.tree {
         Some(t) => {
             let t = crate::paths::absolute(t);
-            let rel = crate::plan::app::relative(&t, dir);
+            let rel = crate::paths::relative(&t, dir);
             format!(
                 "tree = \"{}\"",
                 rel.display().to_string().replace('\\', "/")
@@ -121,7 +121,7 @@ pub fn create(p: &NewProject<'_>) -> Result<PathBuf> {
             return Err(Error::Config {
                 location: dir.display().to_string(),
                 message: "already exists and is not empty".into(),
-                hint: Some("choose another name, or remove the directory first".into()),
+                suggestion: Some("choose another name, or remove the directory first".into()),
             });
         }
     }

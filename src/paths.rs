@@ -40,3 +40,35 @@ pub fn shown(path: &Path, base: &Path) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string())
 }
+
+/// `path` relative to `base`, lexically (both absolute).
+pub fn relative(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative(Path::new("/t/user/app/a.cpp"), Path::new("/t/main")),
+            Path::new("../user/app/a.cpp")
+        );
+        assert_eq!(
+            relative(Path::new("/t/main/a"), Path::new("/t/main")),
+            Path::new("a")
+        );
+    }
+}

@@ -101,7 +101,7 @@ impl Tree {
     /// directory changed: adding, removing or renaming a makefile changes its directory's mtime, and a
     /// makefile whose mtime and size are unchanged keeps its hash. So a no-op build stats instead of walking.
     pub fn makefile_hashes(&self, cache: &Path) -> Vec<(PathBuf, u64)> {
-        use crate::db::Stamp;
+        use crate::fsutil::Stamp;
         let previous: Option<MakefileCache> = std::fs::read(cache)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());

@@ -66,7 +66,7 @@ pub struct App {
     /// Given by name (`APP=`, inside the tree) rather than by directory (`APPDIR=`).
     pub by_name: bool,
     /// Where its sources are: the app's own and its vendored libraries'.
-    pub layout: crate::layout::AppLayout,
+    pub layout: crate::sources::AppLayout,
 }
 
 /// The nearest directory at or above `start` with a `project.toml` or a `project.properties`.
@@ -74,9 +74,59 @@ fn project_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .find(|d| {
-            d.join(project::FILE_NAME).is_file() || d.join(crate::layout::PROPERTIES).is_file()
+            d.join(project::FILE_NAME).is_file() || d.join(crate::sources::PROPERTIES).is_file()
         })
         .map(Path::to_path_buf)
+}
+
+/// The project around the current directory, read once per command: its root (the nearest
+/// directory with a project.toml or project.properties), its project.toml, and the platform
+/// table (the project's own toolchains.toml, else the one built into pbuild).
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: Option<PathBuf>,
+    pub file: Option<ProjectFile>,
+    pub table: Table,
+    /// What project.toml says that pbuild ignores (unknown keys): shown by the front end.
+    pub warnings: Vec<String>,
+}
+
+impl Project {
+    pub fn find(cwd: &Path) -> Result<Project> {
+        let root = project_root(cwd);
+        let file = match root.as_ref().map(|r| r.join(project::FILE_NAME)) {
+            Some(p) if p.is_file() => Some(ProjectFile::load(&p)?),
+            _ => None,
+        };
+        let warnings = file
+            .as_ref()
+            .map(|p| p.warnings.clone())
+            .unwrap_or_default();
+        let table = match file.as_ref().map(|p| p.dir().join("toolchains.toml")) {
+            Some(path) if path.is_file() => {
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                Table::parse(&text).map_err(|e| Error::Config {
+                    location: match e.span() {
+                        Some(s) => {
+                            format!("{}:{}", path.display(), project::line_col(&text, s.start))
+                        }
+                        None => path.display().to_string(),
+                    },
+                    message: e.message().trim().to_string(),
+                    suggestion: Some(
+                        "compare with the toolchains.toml in pbuild's repository".into(),
+                    ),
+                })?
+            }
+            _ => Table::embedded(),
+        };
+        Ok(Project {
+            root,
+            file,
+            table,
+            warnings,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -110,61 +160,21 @@ impl Settings {
                 && self
                     .project_root
                     .as_ref()
-                    .is_some_and(|r| r.join(crate::layout::PROPERTIES).is_file()),
+                    .is_some_and(|r| r.join(crate::sources::PROPERTIES).is_file()),
         })
     }
 
-    /// Merge flags, environment and `project.toml` found from `cwd`.
-    pub fn load(o: &Overrides, cwd: &Path) -> Result<Settings> {
-        let root = project_root(cwd);
-        let project = match root.as_ref().map(|r| r.join(project::FILE_NAME)) {
-            Some(p) if p.is_file() => Some(ProjectFile::load(&p)?),
-            _ => None,
-        };
-        let warnings = project
-            .as_ref()
-            .map(|p| p.warnings.clone())
-            .unwrap_or_default();
-        Self::load_with(o, cwd, root, project).inspect_err(|_| {
-            // The build never starts, so nobody else shows them: a misspelt key may be the
-            // very cause of the error.
-            for w in &warnings {
-                eprintln!("{}", crate::term::warning(w));
-            }
-        })
-    }
-
-    fn load_with(
-        o: &Overrides,
-        cwd: &Path,
-        root: Option<PathBuf>,
-        project: Option<ProjectFile>,
-    ) -> Result<Settings> {
+    /// Merge flags, environment and the project found around `cwd` (`Project::find`).
+    pub fn load(o: &Overrides, cwd: &Path, p: &Project) -> Result<Settings> {
+        let root = p.root.clone();
+        let project = p.file.clone();
+        let table = p.table.clone();
+        let warnings = p.warnings.clone();
         // A Particle project (project.properties) is the app, unless flags or project.toml say otherwise.
         let properties_dir = root
             .as_ref()
-            .filter(|r| r.join(crate::layout::PROPERTIES).is_file())
+            .filter(|r| r.join(crate::sources::PROPERTIES).is_file())
             .cloned();
-        let warnings = project
-            .as_ref()
-            .map(|p| p.warnings.clone())
-            .unwrap_or_default();
-        let table = match project.as_ref().map(|p| p.dir().join("toolchains.toml")) {
-            Some(path) if path.is_file() => {
-                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-                Table::parse(&text).map_err(|e| Error::Config {
-                    location: match e.span() {
-                        Some(s) => {
-                            format!("{}:{}", path.display(), project::line_col(&text, s.start))
-                        }
-                        None => path.display().to_string(),
-                    },
-                    message: e.message().trim().to_string(),
-                    hint: Some("compare with the toolchains.toml in pbuild's repository".into()),
-                })?
-            }
-            _ => Table::embedded(),
-        };
 
         let platform = {
             let given = match (
@@ -240,7 +250,7 @@ impl Settings {
                 }
                 Some(App {
                     name,
-                    layout: crate::layout::AppLayout::of(&dir, true),
+                    layout: crate::sources::AppLayout::of(&dir, true),
                     dir,
                     by_name: true,
                 })
@@ -258,7 +268,7 @@ impl Settings {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "app".into());
-                let properties = dir.join(crate::layout::PROPERTIES);
+                let properties = dir.join(crate::sources::PROPERTIES);
                 if properties.is_file() {
                     let props = Properties::load(&properties)?;
                     props.check_libraries(&dir)?;
@@ -268,7 +278,7 @@ impl Settings {
                 }
                 Some(App {
                     name,
-                    layout: crate::layout::AppLayout::of(&dir, false),
+                    layout: crate::sources::AppLayout::of(&dir, false),
                     dir,
                     by_name: false,
                 })
@@ -281,7 +291,7 @@ impl Settings {
             (None, Some(l)) => Target::parse(&l.value).ok_or_else(|| Error::Config {
                 location: l.location,
                 message: format!("unknown target `{}`", l.value),
-                hint: Some(
+                suggestion: Some(
                     "target is \"main\" (the user part) or \"modules\" (system parts + user part)"
                         .into(),
                 ),
@@ -367,6 +377,22 @@ impl Settings {
     }
 }
 
+/// The content cache's limit when nothing says otherwise.
+pub const DEFAULT_CACHE_LIMIT: u64 = 5 << 30;
+
+/// Where the cache lives when nothing says otherwise.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("PBUILD_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("pbuild"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache/pbuild"))
+}
+
 /// The cache directory and limit, or None when the cache is off (`--no-cache`, `PBUILD_CACHE=0`,
 /// `cache = false`, or no directory to put it in).
 pub fn cache_settings(o: &Overrides, file: Option<&ProjectFile>) -> Result<Option<(PathBuf, u64)>> {
@@ -381,17 +407,17 @@ pub fn cache_settings(o: &Overrides, file: Option<&ProjectFile>) -> Result<Optio
         .ok()
         .filter(|v| !v.is_empty())
     {
-        Some(v) => crate::cache::parse_size(&v).ok_or_else(|| Error::Config {
+        Some(v) => project::parse_size(&v).ok_or_else(|| Error::Config {
             location: "PBUILD_CACHE_SIZE".into(),
             message: format!("`{v}` is not a size"),
-            hint: Some("e.g. PBUILD_CACHE_SIZE=10G (K, M, G, T or bytes)".into()),
+            suggestion: Some("e.g. PBUILD_CACHE_SIZE=10G (K, M, G, T or bytes)".into()),
         })?,
         None => file
             .and_then(|p| p.cache_size.as_ref())
             .map(|c| c.value)
-            .unwrap_or(crate::cache::DEFAULT_LIMIT),
+            .unwrap_or(DEFAULT_CACHE_LIMIT),
     };
-    Ok(crate::cache::default_dir().map(|d| (crate::paths::absolute(&d), limit)))
+    Ok(cache_dir().map(|d| (crate::paths::absolute(&d), limit)))
 }
 
 /// A name usable as a file name for the artifacts (`<name>.bin`).

@@ -12,6 +12,18 @@ pub struct Table {
     pub platforms: Vec<Platform>,
     #[serde(rename = "toolchain", default)]
     pub toolchains: Vec<ToolchainRequirement>,
+    /// Platforms known by id and name only: pbuild does not build or flash for them.
+    #[serde(default)]
+    pub other_platforms: Vec<OtherPlatform>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OtherPlatform {
+    pub name: String,
+    pub id: u16,
+    /// 1 (Core), 2 (Photon, P1, Electron, …), 3 (Argon, Boron, …), 4 (P2, M SoM, …).
+    pub generation: u8,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -81,6 +93,29 @@ impl Table {
 
     pub fn by_id(&self, id: u16) -> Option<&Platform> {
         self.platforms.iter().find(|p| p.id == id)
+    }
+
+    /// The name of any platform id the table knows, built for or not ("photon", "core").
+    pub fn name_of(&self, id: u16) -> Option<&str> {
+        self.by_id(id).map(|p| p.name.as_str()).or_else(|| {
+            self.other_platforms
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.name.as_str())
+        })
+    }
+
+    /// "photon (6)", or "platform 99" for an id the table does not know.
+    pub fn describe_id(&self, id: u16) -> String {
+        match self.name_of(id) {
+            Some(n) => format!("{n} ({id})"),
+            None => format!("platform {id}"),
+        }
+    }
+
+    /// The platform with this DFU-mode VID:PID.
+    pub fn by_dfu_ids(&self, vid: u16, pid: u16) -> Option<&Platform> {
+        self.platforms.iter().find(|p| p.dfu_ids() == (vid, pid))
     }
 
     /// The known platform name closest to `key`, for "did you mean" hints.

@@ -93,7 +93,7 @@ impl ProjectFile {
             Error::Config {
                 location,
                 message: e.message().trim().to_string(),
-                hint: Some(format!("known keys: {}", KEYS.join(", "))),
+                suggestion: Some(format!("known keys: {}", KEYS.join(", "))),
             }
         })?;
         let at = |span: std::ops::Range<usize>| format!("{shown}:{}", line_col(text, span.start));
@@ -112,7 +112,7 @@ impl ProjectFile {
                                 "`platform` must be a name or an id, not a {}",
                                 other.type_str()
                             ),
-                            hint: Some("e.g. platform = \"p1\" or platform = 8".into()),
+                            suggestion: Some("e.g. platform = \"p1\" or platform = 8".into()),
                         });
                     }
                 };
@@ -132,7 +132,7 @@ impl ProjectFile {
             Some(v) => {
                 let location = at(v.span());
                 let value = match v.into_inner() {
-                    toml::Value::String(s) => crate::cache::parse_size(&s),
+                    toml::Value::String(s) => parse_size(&s),
                     toml::Value::Integer(i) => u64::try_from(i).ok(),
                     _ => None,
                 };
@@ -142,7 +142,7 @@ impl ProjectFile {
                         return Err(Error::Config {
                             location,
                             message: "`cache_size` must be a size such as \"5G\", \"500M\" or a number of bytes".into(),
-                            hint: Some("e.g. cache_size = \"10G\"".into()),
+                            suggestion: Some("e.g. cache_size = \"10G\"".into()),
                         });
                     }
                 }
@@ -190,6 +190,21 @@ impl ProjectFile {
     }
 }
 
+/// `500M`, `5G`, `1.5GB`, `123456` (bytes).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_uppercase();
+    let t = t.trim_end_matches("IB").trim_end_matches('B');
+    let (num, mult) = match t.chars().last()? {
+        'K' => (&t[..t.len() - 1], 1u64 << 10),
+        'M' => (&t[..t.len() - 1], 1 << 20),
+        'G' => (&t[..t.len() - 1], 1 << 30),
+        'T' => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
+}
+
 /// 1-based `line:col` of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
@@ -214,6 +229,16 @@ fn key_position(text: &str, key: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("5G"), Some(5 << 30));
+        assert_eq!(parse_size("500 MB"), Some(500 << 20));
+        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
+        assert_eq!(parse_size("1234"), Some(1234));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("-1G"), None);
+    }
+
     use super::*;
 
     fn parse(text: &str) -> Result<ProjectFile> {

@@ -36,7 +36,7 @@ impl Properties {
                 return Err(Error::Config {
                     location: format!("{}:{}", path.display(), i + 1),
                     message: format!("expected `key=value`, found `{line}`"),
-                    hint: Some(
+                    suggestion: Some(
                         "project.properties holds lines like `name=blink` and `dependencies.neopixel=1.0.3`"
                             .into(),
                     ),
@@ -75,7 +75,7 @@ impl Properties {
                     String::new()
                 }
             ),
-            hint: Some(format!(
+            suggestion: Some(format!(
                 "pbuild builds the libraries vendored in lib/: in {} run {}, or remove the dependency line",
                 project_dir.display(),
                 names
@@ -131,10 +131,15 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains(":2: "), "{err}");
+        let crate::error::Error::Config { suggestion, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert!(
-            err.hint().unwrap().contains("particle library copy absent"),
-            "{:?}",
-            err.hint()
+            suggestion
+                .as_deref()
+                .unwrap()
+                .contains("particle library copy absent"),
+            "{suggestion:?}"
         );
     }
 }

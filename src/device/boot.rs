@@ -95,7 +95,7 @@ impl Boot {
 }
 
 pub fn boot(installed: &Installed) -> Boot {
-    let layout = &installed.layout;
+    let layout = &installed.map;
     let platform = layout.platform.as_str();
 
     let bootloader_ok = installed.slot(SlotKind::Bootloader).is_some_and(|s| {
@@ -140,7 +140,7 @@ pub fn boot(installed: &Installed) -> Boot {
                     system_failures.push(format!(
                         "the {name} slot ({:#010x}) holds {} starting at {:#010x}, not {platform}'s {name}",
                         s.slot.start,
-                        describe_module(info),
+                        describe_module(info, &installed.map),
                         info.start
                     ));
                     continue;
@@ -189,11 +189,11 @@ pub fn boot(installed: &Installed) -> Boot {
                     (Content::Blank, _) => "the user slot is blank".to_string(),
                     (_, Some(info)) => format!(
                         "the user slot holds {} starting at {:#010x}, not a {platform} user app at {:#010x}",
-                        describe_module(info),
+                        describe_module(info, &installed.map),
                         info.start,
                         u.slot.start
                     ),
-                    _ => format!("the user slot holds {}", u.describe()),
+                    _ => format!("the user slot holds {}", u.describe(&installed.map)),
                 },
             };
             if factory_ok {

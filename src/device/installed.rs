@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{FLASH_END, Layout, SlotDef, SlotKind};
+use super::{FLASH_END, SlotDef, SlotKind, SlotMap};
 use crate::image::module_info::{self, HEADER_LEN, ModuleFunction, ModuleInfo};
 use crate::image::{ModuleDependency, crc::crc32};
 
@@ -51,14 +51,15 @@ impl SlotContent {
         }
     }
 
-    /// A short description for people: "system-part 2 v2302", "blank", ….
-    pub fn describe(&self) -> String {
+    /// A short description for people: "system-part 2 v2302 (photon)", "blank", …; `map`
+    /// names the platforms.
+    pub fn describe(&self, map: &SlotMap) -> String {
         match &self.content {
             Content::Blank => "blank".into(),
             Content::NoHeader { why } => format!("no module header ({why})"),
             Content::Overwritten { by } => format!("overwritten by {by}"),
             Content::Module { info, crc_ok, .. } => {
-                let mut s = describe_module(info);
+                let mut s = describe_module(info, map);
                 if !crc_ok {
                     s.push_str(", CRC MISMATCH");
                 }
@@ -69,9 +70,9 @@ impl SlotContent {
 }
 
 /// "system-part 2 v2302 (photon)".
-pub fn describe_module(info: &ModuleInfo) -> String {
-    let platform = info
-        .platform_name()
+pub fn describe_module(info: &ModuleInfo, map: &SlotMap) -> String {
+    let platform = map
+        .name_of(info.platform_id)
         .map(str::to_string)
         .unwrap_or_else(|| format!("platform {}", info.platform_id));
     match info.function {
@@ -83,7 +84,7 @@ pub fn describe_module(info: &ModuleInfo) -> String {
 /// Everything installed on a device, slot by slot in layout order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installed {
-    pub layout: Layout,
+    pub map: SlotMap,
     pub slots: Vec<SlotContent>,
 }
 
@@ -104,12 +105,12 @@ impl Installed {
             SlotKind::UserPart | SlotKind::Factory => (ModuleFunction::UserPart, None),
         };
         let start_ok = match kind {
-            SlotKind::Factory => self.layout.user().is_some_and(|u| u.start == info.start),
+            SlotKind::Factory => self.map.user().is_some_and(|u| u.start == info.start),
             _ => info.start == s.slot.start,
         };
         (info.function == function
             && index.is_none_or(|i| i == info.index)
-            && info.platform_id == self.layout.platform_id
+            && info.platform_id == self.map.platform_id
             && start_ok)
             .then_some(info)
     }
@@ -135,7 +136,7 @@ impl Installed {
 
     /// The lowest system part version installed (the "system version" people talk about).
     pub fn system_summary(&self) -> Option<u16> {
-        self.layout
+        self.map
             .system_parts()
             .map(|s| match s.kind {
                 SlotKind::SystemPart(i) => self.system_version(i),
@@ -149,7 +150,7 @@ impl Installed {
 /// Reads every slot of `layout` through `reader`: the header first, then the whole module to
 /// check its CRC.
 pub fn read_installed<R: FlashReader>(
-    layout: &Layout,
+    layout: &SlotMap,
     reader: &mut R,
 ) -> Result<Installed, R::Error> {
     let mut slots = Vec::new();
@@ -185,7 +186,7 @@ pub fn read_installed<R: FlashReader>(
         });
     }
     Ok(Installed {
-        layout: layout.clone(),
+        map: layout.clone(),
         slots,
     })
 }
@@ -232,14 +233,17 @@ pub struct SlotReport {
 }
 
 impl SlotContent {
-    pub fn report(&self) -> SlotReport {
+    pub fn report(&self, map: &SlotMap) -> SlotReport {
         let (state, module, crc_ok, why) = match &self.content {
             Content::Blank => ("blank", None, None, None),
             Content::NoHeader { why } => ("no-header", None, None, Some(why.clone())),
             Content::Overwritten { by } => ("overwritten", None, None, Some(by.clone())),
             Content::Module { info, crc_ok, .. } => (
                 "module",
-                Some(crate::inspect::module_report(info)),
+                Some(crate::inspect::module_report(
+                    info,
+                    map.name_of(info.platform_id),
+                )),
                 Some(*crc_ok),
                 None,
             ),

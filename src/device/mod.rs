@@ -1,4 +1,4 @@
-//! A Gen 2 device as its bootloader sees it: the flash slots of a platform ([`Layout`]), what is
+//! A Gen 2 device as its bootloader sees it: the flash slots of a platform ([`SlotMap`]), what is
 //! installed in them ([`installed`]), what it would do at boot ([`boot`]) and whether a set of
 //! images may be flashed ([`preflight`]). Pure functions over data; no USB, no files.
 
@@ -7,7 +7,7 @@ pub mod installed;
 pub mod preflight;
 pub mod versions;
 
-use crate::config::Platform;
+use crate::config::{Platform, Table};
 
 /// Start of internal flash; the bootloader lives here.
 pub const BOOTLOADER_START: u32 = 0x0800_0000;
@@ -60,16 +60,19 @@ impl SlotDef {
 
 /// The slots of one platform, bootloader first, factory last.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub struct SlotMap {
     pub platform_id: u16,
     pub platform: String,
     pub slots: Vec<SlotDef>,
+    /// Every platform name the table knows, by id: for naming the platform of a module found
+    /// in a slot (which may be another platform's).
+    pub names: Vec<(u16, String)>,
 }
 
-impl Layout {
+impl SlotMap {
     /// From the platform table (`toolchains.toml`), plus the bootloader and factory slots, which
     /// are the same for every Gen 2 platform of a kind (particle-facts.md §2).
-    pub fn of(platform: &Platform) -> Layout {
+    pub fn of(table: &Table, platform: &Platform) -> SlotMap {
         let mut slots = vec![SlotDef {
             kind: SlotKind::Bootloader,
             start: BOOTLOADER_START,
@@ -105,10 +108,17 @@ impl Layout {
                 size: FACTORY_SIZE,
             });
         }
-        Layout {
+        let names = table
+            .platforms
+            .iter()
+            .map(|p| (p.id, p.name.clone()))
+            .chain(table.other_platforms.iter().map(|p| (p.id, p.name.clone())))
+            .collect();
+        SlotMap {
             platform_id: platform.id,
             platform: platform.name.clone(),
             slots,
+            names,
         }
     }
 
@@ -124,6 +134,22 @@ impl Layout {
         self.slots
             .iter()
             .filter(|s| matches!(s.kind, SlotKind::SystemPart(_)))
+    }
+
+    /// The name of platform `id`, if the table knows it.
+    pub fn name_of(&self, id: u16) -> Option<&str> {
+        self.names
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// "photon (6)", "platform 99".
+    pub fn describe_id(&self, id: u16) -> String {
+        match self.name_of(id) {
+            Some(n) => format!("{n} ({id})"),
+            None => format!("platform {id}"),
+        }
     }
 
     /// The slot that starts exactly at `address`.
@@ -150,14 +176,14 @@ mod tests {
     #[test]
     fn electron_layout_has_the_factory_slot_at_the_photon_user_address() {
         let t = Table::embedded();
-        let e = Layout::of(t.find("electron").unwrap());
+        let e = SlotMap::of(&t, t.find("electron").unwrap());
         assert_eq!(e.user().unwrap().start, 0x0808_0000);
         assert_eq!(e.slot_at(0x080A_0000).unwrap().kind, SlotKind::Factory);
         assert_eq!(
             e.slot_at(0x0806_0000).unwrap().kind,
             SlotKind::SystemPart(3)
         );
-        let p = Layout::of(t.find("p1").unwrap());
+        let p = SlotMap::of(&t, t.find("p1").unwrap());
         assert_eq!(p.slot_at(0x080A_0000).unwrap().kind, SlotKind::UserPart);
         assert_eq!(p.slot(SlotKind::Factory).unwrap().start, 0x080E_0000);
         assert_eq!(p.system_parts().count(), 2);

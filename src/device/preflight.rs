@@ -78,6 +78,10 @@ pub enum Problem {
         label: String,
         image: u16,
         device: u16,
+        /// "photon (6)": the image's platform, as named by the table.
+        image_platform: String,
+        /// "photon (6)": the device's.
+        device_platform: String,
     },
     NotFlashable {
         label: String,
@@ -122,21 +126,13 @@ impl Problem {
 }
 
 /// "an electron (10)", "a photon (6)".
-fn a_platform(id: u16) -> String {
-    let p = platform(id);
-    let article = if p.starts_with(['a', 'e', 'i', 'o', 'u']) {
+fn a_platform(described: &str) -> String {
+    let article = if described.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
         "a"
     };
-    format!("{article} {p}")
-}
-
-fn platform(id: u16) -> String {
-    match crate::image::platform_name(id) {
-        Some(n) => format!("{n} ({id})"),
-        None => format!("platform {id}"),
-    }
+    format!("{article} {described}")
 }
 
 impl fmt::Display for Problem {
@@ -147,13 +143,13 @@ impl fmt::Display for Problem {
             }
             Problem::WrongPlatform {
                 label,
-                image,
-                device,
+                image_platform,
+                device_platform,
+                ..
             } => write!(
                 f,
-                "{label} is built for {} but the device is {}",
-                platform(*image),
-                a_platform(*device)
+                "{label} is built for {image_platform} but the device is {}",
+                a_platform(device_platform)
             ),
             Problem::NotFlashable { label, what } => {
                 write!(f, "{label} is a {what}, which cannot be written over DFU")
@@ -234,7 +230,11 @@ pub fn system_update_needed(installed: &Installed, images: &[Image]) -> Vec<Stri
         let intact = installed.proper_module(s.slot.kind).is_some()
             && matches!(s.content, Content::Module { crc_ok: true, .. });
         if !intact {
-            out.push(format!("{} on the device is {}", s.slot.kind, s.describe()));
+            out.push(format!(
+                "{} on the device is {}",
+                s.slot.kind,
+                s.describe(&installed.map)
+            ));
         }
     }
     for img in images {
@@ -263,7 +263,7 @@ pub fn system_update_needed(installed: &Installed, images: &[Image]) -> Vec<Stri
 }
 
 pub fn plan(installed: &Installed, images: &[Image]) -> Plan {
-    let layout = &installed.layout;
+    let layout = &installed.map;
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
     let mut candidates: Vec<(usize, ModuleInfo, bool, u32)> = Vec::new();
@@ -285,6 +285,8 @@ pub fn plan(installed: &Installed, images: &[Image]) -> Plan {
                 label: label.clone(),
                 image: info.platform_id,
                 device: layout.platform_id,
+                image_platform: layout.describe_id(info.platform_id),
+                device_platform: layout.describe_id(layout.platform_id),
             });
         }
         let wanted_kind = match info.function {
@@ -306,7 +308,7 @@ pub fn plan(installed: &Installed, images: &[Image]) -> Plan {
             });
             continue;
         };
-        let what = super::installed::describe_module(&info);
+        let what = super::installed::describe_module(&info, layout);
         match layout.slot_at(info.start) {
             Some(slot) if slot.kind == kind => {
                 if info.image_len() > u64::from(slot.size) {
@@ -464,141 +466,5 @@ fn first_word(bytes: &[u8]) -> u32 {
     match bytes.get(..4) {
         Some(w) => u32::from_le_bytes([w[0], w[1], w[2], w[3]]),
         None => 0xFFFF_FFFF,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Table;
-    use crate::device::boot::BootState;
-    use crate::sim::modules;
-    use crate::sim::{CreateOptions, SimDevice};
-
-    fn device(
-        platform: &str,
-        system: u16,
-        bootloader: Option<u16>,
-    ) -> (tempfile::TempDir, SimDevice) {
-        let dir = tempfile::tempdir().unwrap();
-        let t = Table::embedded();
-        let dev = SimDevice::create(
-            &dir.path().join("d"),
-            &CreateOptions {
-                platform: t.find(platform).unwrap(),
-                system_version: system,
-                bootloader_version: bootloader,
-                serial: None,
-                empty: false,
-            },
-        )
-        .unwrap();
-        (dir, dev)
-    }
-
-    fn image(label: &str, bytes: Vec<u8>) -> Image {
-        Image::from_bytes(PathBuf::from(label), label, &bytes)
-    }
-
-    fn release(platform: &str, version: u16) -> Vec<Image> {
-        let p = Table::embedded().find(platform).unwrap().clone();
-        let mut images: Vec<Image> = modules::system_parts(&p, version)
-            .into_iter()
-            .map(|(at, img)| image(&format!("part@{at:x}"), img))
-            .collect();
-        images.push(image("app", modules::user_app(&p, version).1));
-        images
-    }
-
-    #[test]
-    fn system_update_order_and_leave() {
-        let (_d, dev) = device("electron", 2202, None);
-        let images = release("electron", 2302);
-        assert_eq!(
-            system_update_needed(&dev.installed(), &images[3..]).len(),
-            1
-        );
-        let plan = plan(&dev.installed(), &images);
-        assert!(plan.problems.is_empty(), "{:?}", plan.problems);
-        let order: Vec<&str> = plan.writes.iter().map(|w| w.what.as_str()).collect();
-        assert_eq!(
-            order,
-            [
-                "system part 2 v2302",
-                "system part 1 v2302",
-                "system part 3 v2302",
-                "user part v6"
-            ]
-        );
-        assert_eq!(plan.writes.iter().filter(|w| w.leave).count(), 1);
-        assert!(plan.writes[3].leave);
-        assert_eq!(plan.after.state, BootState::RunningUserApp);
-    }
-
-    #[test]
-    fn only_the_app_with_a_too_old_system_predicts_safe_mode() {
-        let (_d, dev) = device("photon", 1512, Some(1006));
-        let images = release("photon", 2302);
-        let plan = plan(&dev.installed(), &images[2..]);
-        assert!(plan.refused(false));
-        assert!(!plan.refused(true));
-        assert_eq!(plan.after.state, BootState::SafeMode);
-        assert_eq!(
-            plan.problems.last().unwrap().to_string(),
-            "after this flash the device would boot into safe-mode (breathing magenta): the user app needs system part 2 >= 2302, the device has 1512"
-        );
-    }
-
-    #[test]
-    fn unchanged_system_parts_are_skipped() {
-        let (_d, dev) = device("p1", 2302, None);
-        let images = release("p1", 2302);
-        let plan = plan(&dev.installed(), &images);
-        assert_eq!(plan.skipped.len(), 2);
-        assert_eq!(plan.writes.len(), 1);
-        assert!(plan.problems.is_empty());
-    }
-
-    #[test]
-    fn a_photon_app_on_an_electron_is_refused_and_would_hit_the_factory_slot() {
-        let (_d, dev) = device("electron", 2302, None);
-        let photon = release("photon", 2302);
-        let plan = plan(&dev.installed(), &photon[2..]);
-        assert_eq!(
-            plan.problems[0].to_string(),
-            "app is built for photon (6) but the device is an electron (10)"
-        );
-        assert_eq!(plan.writes[0].address, 0x080A_0000);
-        let factory = plan.predicted.slot(SlotKind::Factory).unwrap();
-        assert!(factory.module().is_some_and(|m| m.platform_id == 6));
-    }
-
-    #[test]
-    fn bootloaders_headerless_and_corrupt_images_are_refused() {
-        let (_d, dev) = device("photon", 2302, None);
-        let (_, boot) = modules::bootloader(6, 1100);
-        let plan1 = plan(&dev.installed(), &[image("bl", boot)]);
-        assert!(matches!(
-            plan1.problems[0],
-            Problem::Protected {
-                address: 0x0800_0000,
-                ..
-            }
-        ));
-        assert!(plan1.refused(true), "not even --force");
-        let plan2 = plan(&dev.installed(), &[image("junk", vec![0x12; 300])]);
-        assert!(matches!(plan2.problems[0], Problem::NoHeader { .. }));
-        let mut app = release("photon", 2302).pop().unwrap();
-        let mid = app.payload.len() / 2;
-        app.payload[mid] ^= 1;
-        let plan3 = plan(&dev.installed(), &[app]);
-        assert!(
-            plan3
-                .problems
-                .iter()
-                .any(|p| matches!(p, Problem::BadCrc { .. }))
-        );
-        assert_eq!(plan3.after.state, BootState::SafeMode);
-        assert_eq!(plan3.before.state, BootState::RunningUserApp);
     }
 }

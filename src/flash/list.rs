@@ -14,24 +14,22 @@ pub struct DfuDevice {
     pub devnum: String,
     /// (alt, name) for every alt setting listed.
     pub alts: Vec<(u8, String)>,
+    /// The Particle platform (id, name) with this DFU VID:PID, once [`Listing::identify`] ran.
+    pub platform: Option<(u16, String)>,
 }
 
 impl DfuDevice {
     /// The Particle platform with this DFU VID:PID.
     pub fn platform_id(&self) -> Option<u16> {
-        Table::embedded()
-            .platforms
-            .iter()
-            .find(|p| p.dfu_ids() == (self.vid, self.pid))
-            .map(|p| p.id)
+        self.platform.as_ref().map(|(id, _)| *id)
     }
 
     /// "photon 3c0021000a47343432313031 (2b04:d006)".
     pub fn describe(&self) -> String {
         let name = self
-            .platform_id()
-            .and_then(crate::image::platform_name)
-            .unwrap_or("unknown");
+            .platform
+            .as_ref()
+            .map_or("unknown", |(_, n)| n.as_str());
         format!(
             "{name} {} ({:04x}:{:04x})",
             if self.serial.is_empty() {
@@ -54,6 +52,18 @@ pub struct Listing {
     pub cannot_open: Vec<String>,
 }
 
+impl Listing {
+    /// Name the platform of every device from its DFU VID:PID.
+    pub fn identify(&mut self, table: &Table) {
+        for d in &mut self.devices {
+            d.platform = table
+                .by_dfu_ids(d.vid, d.pid)
+                .map(|p| (p.id, p.name.clone()));
+        }
+    }
+}
+
+/// The devices dfu-util listed (platforms not yet identified: [`Listing::identify`]).
 pub fn parse_list(stdout: &str, stderr: &str) -> Listing {
     let mut listing = Listing::default();
     for line in stdout.lines().chain(stderr.lines()) {
@@ -115,6 +125,7 @@ fn parse_found(rest: &str) -> Option<(DfuDevice, Option<(u8, String)>)> {
             path: field("path").unwrap_or_default(),
             devnum: field("devnum").unwrap_or_default(),
             alts: Vec::new(),
+            platform: None,
         },
         alt,
     ))
@@ -133,10 +144,11 @@ Found DFU: [2b04:d006] ver=0200, devnum=37, cfg=1, intf=0, alt=0, name="@Interna
 Found DFU: [2b04:d00a] ver=0250, devnum=9, cfg=1, intf=0, path="1-3.3.2", alt=0, name="@Internal Flash   /0x08000000/03*016Ka", serial="3c0021000a47343432313031"
 Found Runtime: [2b04:c006] ver=0250, devnum=4, cfg=1, intf=0, path="1-2", alt=0, name="UNKNOWN", serial="1234"
 "#;
-        let l = parse_list(
+        let mut l = parse_list(
             out,
             "dfu-util: Cannot open DFU device 2b04:d008 found on devnum 5 (LIBUSB_ERROR_ACCESS)\n",
         );
+        l.identify(&Table::embedded());
         assert_eq!(l.devices.len(), 2);
         let photon = &l.devices[0];
         assert_eq!(

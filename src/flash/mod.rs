@@ -1,96 +1,32 @@
 //! Flashing through dfu-util: the command lines (`-d VID:PID -a 0 -s ADDR[:leave] -S SERIAL -D
 //! FILE`, `-s ADDR:LEN -U FILE`), reading `dfu-util -l`, choosing a device, and what dfu-util's
-//! output and exit status really mean (particle-facts.md §7). Knows nothing of builds; the plan
-//! of what to write comes from [`crate::device::preflight`].
+//! output and exit status really mean (particle-facts.md §7). What to write, in which order, and
+//! whether to write at all is [`deploy`]'s decision; this module only carries it out.
 
+pub mod connect;
+pub mod deploy;
+#[cfg(test)]
+mod deploy_tests;
+pub mod error;
 pub mod list;
 pub mod outcome;
 pub mod tool;
 
 use std::path::{Path, PathBuf};
 
-use thiserror::Error;
-
+pub use error::{FlashError, Remedy};
 pub use list::{DfuDevice, Listing, parse_list};
 pub use outcome::Note;
 pub use tool::{DfuTool, Process, ToolRun};
 
-use crate::device::Layout;
+use crate::config::Table;
+use crate::device::SlotMap;
+use crate::device::boot::Boot;
 use crate::device::installed::{FlashReader, Installed, read_installed};
-use crate::device::preflight::{Plan, Write};
+use crate::device::preflight::{Plan, Problem, Write};
 
 /// The one-line udev rule for Gen 2 devices (particle-facts.md §7).
 pub const UDEV_RULE: &str = r#"SUBSYSTEMS=="usb", ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??", GROUP="plugdev", MODE="0666", ENV{ID_MM_DEVICE_IGNORE}="1""#;
-
-#[derive(Debug, Error)]
-pub enum FlashError {
-    #[error("dfu-util not found ({})", exe.display())]
-    DfuUtilMissing { exe: PathBuf },
-    #[error("running {}: {source}", exe.display())]
-    Spawn {
-        exe: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("no device in DFU mode found{}", match wanted { Some(w) => format!(" ({w})"), None => String::new() })]
-    NoDevice { wanted: Option<String> },
-    #[error("dfu-util found a device but cannot open it: {line}")]
-    CannotOpen { line: String },
-    #[error("{} devices in DFU mode: {}", devices.len(), devices.join(", "))]
-    SeveralDevices { devices: Vec<String> },
-    #[error("no device with serial {serial} in DFU mode (found: {})", if found.is_empty() { "none".to_string() } else { found.join(", ") })]
-    NotFound { serial: String, found: Vec<String> },
-    #[error("the device refused to write at {address:#010x}: {message}")]
-    NotWritable { address: u32, message: String },
-    #[error("dfu-util refused the file: {message}")]
-    WrongDevice { message: String },
-    #[error("dfu-util failed ({status}): {message}")]
-    Failed { status: String, message: String },
-    #[error("flashing stopped at {label} ({done} of {total} images written): {cause}")]
-    Interrupted {
-        label: String,
-        done: usize,
-        total: usize,
-        cause: Box<FlashError>,
-    },
-    /// Ctrl-C (or SIGTERM) during a flash: the image being written was finished first.
-    #[error("flashing stopped by Ctrl-C after {done} of {total} images")]
-    Stopped { done: usize, total: usize },
-    #[error("reading {len} bytes at {address:#010x} from the device returned {got}")]
-    ShortRead { address: u32, len: u32, got: usize },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-impl FlashError {
-    /// Whether the device's flash may have changed before this error: false for the errors
-    /// dfu-util reports before it erases anything.
-    pub fn may_have_written(&self) -> bool {
-        !matches!(
-            self.root(),
-            FlashError::DfuUtilMissing { .. }
-                | FlashError::Spawn { .. }
-                | FlashError::NoDevice { .. }
-                | FlashError::CannotOpen { .. }
-                | FlashError::SeveralDevices { .. }
-                | FlashError::NotFound { .. }
-                | FlashError::NotWritable { .. }
-                | FlashError::WrongDevice { .. }
-        )
-    }
-
-    /// The error behind an interruption, or this one.
-    pub fn root(&self) -> &FlashError {
-        match self {
-            FlashError::Interrupted { cause, .. } => cause.root(),
-            other => other,
-        }
-    }
-}
 
 /// What happened while flashing, for progress display.
 #[derive(Debug, Clone)]
@@ -113,14 +49,42 @@ pub enum Event<'a> {
         address: u32,
         len: u32,
     },
+    /// The device's system is older than the app needs: the system parts are built and added.
+    AddingSystem {
+        why: &'a str,
+    },
+    /// What will be written and what the device will do after it (also on `--dry-run`).
+    Planned(&'a Plan),
+    /// `--force`: flashing despite these problems.
+    Forced(&'a [Problem]),
+    /// Ctrl-C stopped the flash after `done` images; `now` is what a reset would do.
+    Stopped {
+        done: usize,
+        total: usize,
+        now: &'a Boot,
+    },
 }
 
-/// A device driven through a dfu-util executable.
+/// Devices driven through a dfu-util executable.
 pub struct Dfu<'a> {
     pub tool: &'a dyn DfuTool,
     pub on_event: &'a mut dyn FnMut(Event<'_>),
-    /// Set (by a Ctrl-C handler) to stop after the image being written.
-    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+/// One device reached through dfu-util: what [`deploy`] reads and writes.
+pub struct Connected<'a, 'b> {
+    pub dfu: &'a mut Dfu<'b>,
+    pub dev: &'a DfuDevice,
+}
+
+impl deploy::Device for Connected<'_, '_> {
+    fn read_installed(&mut self, map: &SlotMap) -> Result<Installed, FlashError> {
+        self.dfu.read_installed(self.dev, map)
+    }
+
+    fn write(&mut self, w: &Write) -> Result<Note, FlashError> {
+        self.dfu.download(self.dev, w.address, w.leave, &w.path)
+    }
 }
 
 impl Dfu<'_> {
@@ -129,10 +93,12 @@ impl Dfu<'_> {
         self.tool.run(&args)
     }
 
-    /// `dfu-util -l`.
-    pub fn list(&mut self) -> Result<Listing, FlashError> {
+    /// `dfu-util -l`, with each device's platform named from `table`.
+    pub fn list(&mut self, table: &Table) -> Result<Listing, FlashError> {
         let run = self.run(vec!["-l".into()])?;
-        Ok(parse_list(&run.stdout, &run.stderr))
+        let mut listing = parse_list(&run.stdout, &run.stderr);
+        listing.identify(table);
+        Ok(listing)
     }
 
     /// Reads `len` bytes at `address` (`-s ADDR:LEN -U FILE`).
@@ -183,7 +149,7 @@ impl Dfu<'_> {
     pub fn read_installed(
         &mut self,
         dev: &DfuDevice,
-        layout: &Layout,
+        map: &SlotMap,
     ) -> Result<Installed, FlashError> {
         struct Reader<'x, 'y> {
             dfu: &'x mut Dfu<'y>,
@@ -195,48 +161,7 @@ impl Dfu<'_> {
                 self.dfu.upload(self.dev, address, len)
             }
         }
-        read_installed(layout, &mut Reader { dfu: self, dev })
-    }
-
-    /// Runs the writes of `plan` in order; stops at the first failure.
-    pub fn execute(&mut self, dev: &DfuDevice, plan: &Plan) -> Result<Vec<Note>, FlashError> {
-        let total = plan.writes.len();
-        let mut notes = Vec::new();
-        for (i, w) in plan.writes.iter().enumerate() {
-            (self.on_event)(Event::Writing {
-                n: i + 1,
-                total,
-                write: w,
-            });
-            let started = std::time::Instant::now();
-            match self.download(dev, w.address, w.leave, &w.path) {
-                Ok(note) => {
-                    (self.on_event)(Event::Written {
-                        n: i + 1,
-                        total,
-                        write: w,
-                        note,
-                        seconds: started.elapsed().as_secs_f64(),
-                    });
-                    notes.push(note);
-                    let stopping = self
-                        .stop
-                        .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
-                    if stopping && i + 1 < total {
-                        return Err(FlashError::Stopped { done: i + 1, total });
-                    }
-                }
-                Err(cause) => {
-                    return Err(FlashError::Interrupted {
-                        label: w.label.clone(),
-                        done: i,
-                        total,
-                        cause: Box::new(cause),
-                    });
-                }
-            }
-        }
-        Ok(notes)
+        read_installed(map, &mut Reader { dfu: self, dev })
     }
 }
 

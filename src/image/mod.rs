@@ -11,8 +11,6 @@ pub mod module_info;
 pub mod suffix;
 
 #[cfg(test)]
-mod release_tests;
-#[cfg(test)]
 mod toolchain_tests;
 
 use thiserror::Error;
@@ -20,7 +18,7 @@ use thiserror::Error;
 pub use dfu::{DfuSuffix, add_dfu_suffix, parse_dfu_suffix, strip_dfu_suffix};
 pub use elf::{Binary, ElfError, to_binary};
 pub use module_info::{
-    ModuleDependency, ModuleFunction, ModuleInfo, ModuleInfoError, find_module_info, platform_name,
+    ModuleDependency, ModuleFunction, ModuleInfo, ModuleInfoError, find_module_info,
 };
 pub use suffix::{Integrity, ModuleSuffix, SuffixError, parse_suffix};
 

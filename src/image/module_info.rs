@@ -118,17 +118,6 @@ impl fmt::Display for ModuleFunction {
     }
 }
 
-/// Platform name for the ids pbuild knows ("photon"); `None` for any other id.
-pub fn platform_name(platform_id: u16) -> Option<&'static str> {
-    match platform_id {
-        0 => Some("core"),
-        6 => Some("photon"),
-        8 => Some("p1"),
-        10 => Some("electron"),
-        _ => None,
-    }
-}
-
 /// One `module_dependency_t`: "needs `function` `index` at version >= `version`".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModuleDependency {
@@ -283,10 +272,6 @@ impl ModuleInfo {
             .into_iter()
             .filter(|d| !d.is_empty())
     }
-
-    pub fn platform_name(&self) -> Option<&'static str> {
-        platform_name(self.platform_id)
-    }
 }
 
 /// The device's rule for where the header of a module starting with `first_word` sits.
@@ -350,7 +335,7 @@ mod tests {
         assert_eq!(info.end, 0x080A_0000 + 96);
         assert_eq!(info.version, 3);
         assert_eq!(info.platform_id, 6);
-        assert_eq!(info.platform_name(), Some("photon"));
+        assert_eq!(info.platform_id, 6, "photon");
         assert_eq!(info.function, ModuleFunction::UserPart);
         assert_eq!(info.index, 1);
         assert_eq!(
@@ -403,7 +388,7 @@ mod tests {
         let info = find_module_info(&img).unwrap();
         assert_eq!(info.header_offset, 0x10C);
         assert_eq!(info.function, ModuleFunction::Monolithic);
-        assert_eq!(info.platform_name(), Some("core"));
+        assert_eq!(info.platform_id, 0, "core");
     }
 
     #[test]

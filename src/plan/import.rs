@@ -129,7 +129,7 @@ fn run_make(ctx: &ImportContext, extra: &[&str]) -> Result<(bool, String)> {
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::ToolMissing {
                 tool: ctx.make.clone(),
-                hint: "install GNU make (Debian: apt-get install make)".into(),
+                kind: crate::error::ToolKind::Make,
             },
             _ => Error::Import {
                 message: format!("could not run {}: {e}", ctx.make),

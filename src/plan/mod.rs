@@ -4,10 +4,11 @@
 //! pbuild's own build directory. App sources are not frozen into it: the app's compiles are kept as
 //! templates, so a plan serves any set of files in the app directory (see `app`).
 
-pub mod app;
-pub mod cache;
+pub mod expand;
 pub mod import;
 pub mod shell;
+pub mod store;
+pub mod template;
 
 use std::path::PathBuf;
 
@@ -23,7 +24,7 @@ pub enum StepKind {
     Link,
     /// ELF → module `.bin` (+ `.dfu`, + a copy of the ELF), done natively.
     Image,
-    /// `.ino` → `.cpp` (the wiring preprocessor, `crate::ino`), done natively.
+    /// `.ino` → `.cpp` (the wiring preprocessor, `ino`), done natively.
     Sketch,
 }
 
@@ -64,7 +65,7 @@ pub enum AppMode {
     /// No app involved (or the makefiles chose one pbuild does not manage).
     None,
     /// Compiles are templates per extension; any set of app sources can be instantiated.
-    Templated(app::AppTemplate),
+    Templated(template::AppTemplate),
     /// The app's steps could not be turned into templates; the plan is valid only for exactly these sources.
     Fixed { sources: Vec<PathBuf> },
 }
@@ -84,6 +85,23 @@ pub struct Plan {
 }
 
 impl PlanStep {
+    /// The step as the engine sees it; what only this plan knows (the kind, an image's
+    /// description) goes into the salt, so a change of it reruns the step.
+    pub fn spec(&self) -> crate::work::StepSpec {
+        crate::work::StepSpec {
+            label: self.label.clone(),
+            cwd: self.cwd.clone(),
+            argv: self.argv.clone(),
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            depfile: self.depfile.clone(),
+            salt: match &self.image {
+                Some(img) => format!("{:?} {img:?}", self.kind),
+                None => format!("{:?}", self.kind),
+            },
+        }
+    }
+
     /// A step that runs a command (compile, archive, link); images are built with their `ImageSpec`.
     pub fn command(
         kind: StepKind,

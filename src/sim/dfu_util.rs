@@ -15,6 +15,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{Fault, SimDevice};
+use crate::config::Table;
 use crate::device::{FIRST_WRITABLE, FLASH_END};
 use crate::image::dfu::{DFU_SUFFIX_LEN, parse_dfu_suffix};
 
@@ -74,19 +75,15 @@ impl Out {
     }
 }
 
-/// Runs the stand-in with `args` (without the program name) and prints like dfu-util.
-pub fn main(args: &[String]) -> i32 {
-    let devices: Vec<PathBuf> = std::env::var_os("PBUILD_SIM_DEVICES")
+/// The simulated devices the stand-in sees: the directories in `PBUILD_SIM_DEVICES`.
+pub fn devices_from_env() -> Vec<PathBuf> {
+    std::env::var_os("PBUILD_SIM_DEVICES")
         .map(|v| {
             std::env::split_paths(&v)
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         })
-        .unwrap_or_default();
-    let o = run(args, &devices);
-    let _ = std::io::stdout().write_all(o.stdout.as_bytes());
-    let _ = std::io::stderr().write_all(o.stderr.as_bytes());
-    o.code
+        .unwrap_or_default()
 }
 
 fn parse(args: &[String], out: &mut Out) -> Result<Args, i32> {
@@ -189,12 +186,12 @@ struct Attached {
     faults: Vec<Fault>,
 }
 
-pub fn run(args: &[String], device_dirs: &[PathBuf]) -> Outcome {
+pub fn run(args: &[String], device_dirs: &[PathBuf], table: &Table) -> Outcome {
     let mut out = Out {
         stdout: String::new(),
         stderr: String::new(),
     };
-    let code = run_inner(args, device_dirs, &mut out);
+    let code = run_inner(args, device_dirs, table, &mut out);
     Outcome {
         stdout: out.stdout,
         stderr: out.stderr,
@@ -202,7 +199,7 @@ pub fn run(args: &[String], device_dirs: &[PathBuf]) -> Outcome {
     }
 }
 
-fn run_inner(args: &[String], device_dirs: &[PathBuf], out: &mut Out) -> i32 {
+fn run_inner(args: &[String], device_dirs: &[PathBuf], table: &Table, out: &mut Out) -> i32 {
     out.stdout.push_str(BANNER);
     let a = match parse(args, out) {
         Ok(a) => a,
@@ -222,7 +219,7 @@ fn run_inner(args: &[String], device_dirs: &[PathBuf], out: &mut Out) -> i32 {
     // Probe: every attached device in DFU mode that can be opened and matches the filters.
     let mut found = Vec::new();
     for (i, dir) in device_dirs.iter().enumerate() {
-        let Ok(dev) = SimDevice::open(dir) else {
+        let Ok(dev) = SimDevice::open(dir, table) else {
             continue;
         };
         let faults = dev.faults();
@@ -571,12 +568,12 @@ mod tests {
             &["--"],
             &["-a", "0", "-s", "zz", "-D", "/nonexistent"],
         ] {
-            let o = run(&args(a), &[]);
+            let o = run(&args(a), &[], &Table::embedded());
             assert!(o.code != 0, "{a:?}");
             assert!(o.stdout.starts_with("dfu-util 0.11"), "{a:?}");
         }
-        assert_eq!(run(&args(&["-V"]), &[]).code, 0);
-        assert_eq!(run(&args(&["-l"]), &[]).code, 0);
+        assert_eq!(run(&args(&["-V"]), &[], &Table::embedded()).code, 0);
+        assert_eq!(run(&args(&["-l"]), &[], &Table::embedded()).code, 0);
     }
 
     #[test]

@@ -11,17 +11,21 @@
 //! leave request is answered cleanly instead of with dfu-util's get_status error).
 
 pub mod dfu_util;
+pub mod error;
 pub mod modules;
+#[cfg(test)]
+mod preflight_tests;
+
+pub use error::SimError;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use crate::config::{Platform, Table};
 use crate::device::boot::{Boot, boot};
 use crate::device::installed::{FlashReader, Installed, read_installed};
-use crate::device::{BOOTLOADER_START, FLASH_END, Layout, versions};
+use crate::device::{BOOTLOADER_START, FLASH_END, SlotMap, versions};
 
 pub const FLASH_SIZE: usize = (FLASH_END - BOOTLOADER_START) as usize;
 const IDENTITY: &str = "device.json";
@@ -29,26 +33,6 @@ const FLASH: &str = "flash.bin";
 const FAULT: &str = "fault";
 const BOOTS: &str = "boots.log";
 const FORMAT: u32 = 1;
-
-#[derive(Debug, Error)]
-pub enum SimError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not a simulated device: {why}", dir.display())]
-    NotADevice { dir: PathBuf, why: String },
-    #[error("{} already holds a simulated device", dir.display())]
-    Exists { dir: PathBuf },
-    #[error(
-        "no bootloader version is recorded for system version {version} (before Device OS 0.7.0)"
-    )]
-    NoBootloaderFor { version: u16 },
-    #[error("invalid serial `{serial}`: a Particle device ID is 24 hex digits")]
-    BadSerial { serial: String },
-}
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
     move |source| SimError::Io {
@@ -104,6 +88,7 @@ impl Fault {
 }
 
 pub struct CreateOptions<'a> {
+    pub table: &'a Table,
     pub platform: &'a Platform,
     pub system_version: u16,
     pub bootloader_version: Option<u16>,
@@ -116,6 +101,8 @@ pub struct SimDevice {
     pub dir: PathBuf,
     pub identity: Identity,
     pub platform: Platform,
+    /// The platform's slots (and the table's platform names).
+    pub map: SlotMap,
     pub flash: Vec<u8>,
 }
 
@@ -153,15 +140,16 @@ impl SimDevice {
                 serial,
             },
             platform: o.platform.clone(),
+            map: SlotMap::of(o.table, o.platform),
             flash: vec![0xFF; FLASH_SIZE],
         };
         let (at, img) = modules::bootloader(o.platform.id, bootloader_version);
         dev.write(at, &img);
         if !o.empty {
-            for (at, img) in modules::system_parts(o.platform, o.system_version) {
+            for (at, img) in modules::system_parts(&dev.map, o.system_version) {
                 dev.write(at, &img);
             }
-            let (at, app) = modules::user_app(o.platform, o.system_version);
+            let (at, app) = modules::user_app(&dev.map, o.system_version);
             dev.write(at, &app);
             if let Some(factory) = crate::device::factory_slot(o.platform.id) {
                 dev.write(factory, &app);
@@ -173,7 +161,8 @@ impl SimDevice {
         Ok(dev)
     }
 
-    pub fn open(dir: &Path) -> Result<SimDevice, SimError> {
+    /// The device in `dir`; `table` names its platform (by the id it was made with).
+    pub fn open(dir: &Path, table: &Table) -> Result<SimDevice, SimError> {
         let not = |why: String| SimError::NotADevice {
             dir: dir.to_path_buf(),
             why,
@@ -189,7 +178,7 @@ impl SimDevice {
                 identity.format
             )));
         }
-        let platform = Table::embedded()
+        let platform = table
             .by_id(identity.platform)
             .cloned()
             .ok_or_else(|| not(format!("unknown platform id {}", identity.platform)))?;
@@ -204,6 +193,7 @@ impl SimDevice {
         Ok(SimDevice {
             dir: dir.to_path_buf(),
             identity,
+            map: SlotMap::of(table, &platform),
             platform,
             flash,
         })
@@ -217,8 +207,8 @@ impl SimDevice {
         self.platform.dfu_ids()
     }
 
-    pub fn layout(&self) -> Layout {
-        Layout::of(&self.platform)
+    pub fn slot_map(&self) -> SlotMap {
+        self.map.clone()
     }
 
     /// Flash bytes at an absolute address; `None` outside internal flash.
@@ -260,7 +250,7 @@ impl SimDevice {
                     .unwrap_or_default())
             }
         }
-        match read_installed(&self.layout(), &mut Reader(self)) {
+        match read_installed(&self.slot_map(), &mut Reader(self)) {
             Ok(i) => i,
             Err(never) => match never {},
         }
@@ -339,12 +329,9 @@ fn default_serial(dir: &Path) -> String {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
-    crate::fsutil::write_atomic(path, bytes).map_err(|e| match e {
-        crate::Error::Io { path, source } => SimError::Io { path, source },
-        other => SimError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(other.to_string()),
-        },
+    crate::fsutil::write_atomic(path, bytes).map_err(|source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
     })
 }
 
@@ -364,6 +351,7 @@ mod tests {
         let dev = SimDevice::create(
             &dir.path().join("dev"),
             &CreateOptions {
+                table: &t,
                 platform: t.find(platform).unwrap(),
                 system_version: version,
                 bootloader_version: bootloader,
@@ -385,7 +373,7 @@ mod tests {
                 "{p}: {:?}",
                 dev.boot()
             );
-            let again = SimDevice::open(&dev.dir).unwrap();
+            let again = SimDevice::open(&dev.dir, &Table::embedded()).unwrap();
             assert_eq!(again.identity, dev.identity);
             assert_eq!(again.installed().bootloader_version(), Some(502));
             assert_eq!(again.installed().system_version(2), Some(1512));
@@ -412,7 +400,7 @@ mod tests {
 
         // App needing a newer system → safe mode.
         let (_d, mut dev) = create("p1", 1512, None, false);
-        let (at, app) = modules::user_app(&dev.platform.clone(), 2302);
+        let (at, app) = modules::user_app(&dev.map.clone(), 2302);
         dev.write(at, &app);
         let b = dev.boot();
         assert_eq!(b.state, BootState::SafeMode);
@@ -423,7 +411,8 @@ mod tests {
 
         // Wrong-platform app → factory reset (factory image present), safe mode without one.
         let (_d, mut dev) = create("photon", 2302, None, false);
-        let electron = Table::embedded().find("electron").unwrap().clone();
+        let t = Table::embedded();
+        let electron = SlotMap::of(&t, t.find("electron").unwrap());
         let (_, foreign) = modules::user_app(&electron, 2302);
         dev.write(0x080A_0000, &foreign);
         assert_eq!(dev.boot().state, BootState::FactoryReset);
@@ -432,7 +421,7 @@ mod tests {
 
         // Corrupt CRC in the app → safe mode.
         let (_d, mut dev) = create("electron", 2302, None, false);
-        let (at, mut app) = modules::user_app(&dev.platform.clone(), 2302);
+        let (at, mut app) = modules::user_app(&dev.map.clone(), 2302);
         app[40] ^= 0xFF;
         dev.write(at, &app);
         let b = dev.boot();

@@ -2,9 +2,8 @@
 //! with real headers, dependencies, SHA-256 and CRC-32, so a simulated device looks to the
 //! bootloader rules (and to dfu-util readers) like a real one of a given Device OS version.
 
-use crate::config::Platform;
 use crate::device::versions;
-use crate::device::{BOOTLOADER_START, Layout, SlotKind};
+use crate::device::{BOOTLOADER_START, SlotKind, SlotMap};
 use crate::image::module_info::{HEADER_LEN, VECTOR_TABLE_HEADER_OFFSET};
 use crate::image::{ModuleDependency, ModuleFunction, patch_module_image, suffix};
 
@@ -95,8 +94,7 @@ pub fn bootloader(platform_id: u16, version: u16) -> (u32, Vec<u8>) {
 /// part 2 needs part 1 >= version (and the bootloader from 2.0.0 on); on the Electron index 1
 /// needs index 3 >= version, index 2 needs index 1 >= version (and the bootloader), index 3
 /// needs index 2 >= 110.
-pub fn system_parts(platform: &Platform, version: u16) -> Vec<(u32, Vec<u8>)> {
-    let layout = Layout::of(platform);
+pub fn system_parts(layout: &SlotMap, version: u16) -> Vec<(u32, Vec<u8>)> {
     let electron = layout.system_parts().count() == 3;
     let boot_dep = versions::bootloader_dependency(version)
         .and_then(|v| dep(ModuleFunction::Bootloader, 0, v));
@@ -116,7 +114,7 @@ pub fn system_parts(platform: &Platform, version: u16) -> Vec<(u32, Vec<u8>)> {
             };
             let vector_table = !(electron && index == 3);
             let img = module(
-                platform.id,
+                layout.platform_id,
                 sp,
                 index,
                 version,
@@ -133,19 +131,18 @@ pub fn system_parts(platform: &Platform, version: u16) -> Vec<(u32, Vec<u8>)> {
 
 /// A user app (Tinker-like: module version 6) needing system part 2 >= `needs`, linked for the
 /// user slot.
-pub fn user_app(platform: &Platform, needs: u16) -> (u32, Vec<u8>) {
-    let start = Layout::of(platform)
-        .user()
-        .map_or(platform.user_slot, |u| u.start);
+pub fn user_app(map: &SlotMap, needs: u16) -> (u32, Vec<u8>) {
+    let start = map.user().map_or(0x080A_0000, |u| u.start);
+    let platform = map.platform_id;
     let img = module(
-        platform.id,
+        platform,
         ModuleFunction::UserPart,
         1,
         6,
         start,
         [dep(ModuleFunction::SystemPart, 2, needs), None],
         false,
-        (platform.id, 1),
+        (platform, 1),
         "user app",
     );
     (start, img)
@@ -161,7 +158,7 @@ mod tests {
     fn synthesized_modules_are_valid_and_carry_the_release_dependencies() {
         let t = Table::embedded();
         let photon = t.find("photon").unwrap();
-        let parts = system_parts(photon, 2302);
+        let parts = system_parts(&crate::device::SlotMap::of(&t, photon), 2302);
         assert_eq!(parts.len(), 2);
         for (start, img) in &parts {
             let info = find_module_info(img).unwrap();
@@ -179,8 +176,8 @@ mod tests {
         assert_eq!(p2.dependency.to_string(), "system-part 1 >= 2302");
         assert_eq!(p2.dependency2.to_string(), "bootloader >= 1003");
 
-        let electron = t.find("electron").unwrap();
-        let parts = system_parts(electron, 1512);
+        let electron = crate::device::SlotMap::of(&t, t.find("electron").unwrap());
+        let parts = system_parts(&electron, 1512);
         let i3 = find_module_info(&parts[2].1).unwrap();
         assert_eq!((i3.start, i3.index, i3.header_offset), (0x0806_0000, 3, 0));
         assert!(
@@ -190,7 +187,7 @@ mod tests {
                 .is_empty()
         );
 
-        let (at, app) = user_app(electron, 1512);
+        let (at, app) = user_app(&electron, 1512);
         assert_eq!(at, 0x0808_0000);
         let u = find_module_info(&app).unwrap();
         assert_eq!(u.dependency.to_string(), "system-part 2 >= 1512");

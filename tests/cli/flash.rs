@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use pbuild::config::Table;
 use pbuild::device::preflight::{self, Image, Problem};
-use pbuild::flash::{Dfu, Process};
+use pbuild::flash::{Connected, Dfu, Process};
 use pbuild::image::ModuleFunction;
 use pbuild::sim::{CreateOptions, SimDevice};
 
@@ -107,6 +107,7 @@ fn sim(dir: &Path, platform: &str, system: u16, bootloader: Option<u16>) -> SimD
     SimDevice::create(
         dir,
         &CreateOptions {
+            table: &t,
             platform: t.find(platform).unwrap(),
             system_version: system,
             bootloader_version: bootloader,
@@ -188,7 +189,7 @@ fn matrix_never_leaves_a_device_in_safe_mode_or_factory_reset() {
                         .collect();
                     assert_eq!(user.len(), 1, "{name}: one user part among {:?}", artifacts);
 
-                    let dev = SimDevice::open(&dir).unwrap();
+                    let dev = SimDevice::open(&dir, &Table::embedded()).unwrap();
                     let installed = dev.installed();
                     let images = if preflight::system_update_needed(&installed, &user).is_empty() {
                         user
@@ -244,12 +245,21 @@ fn matrix_never_leaves_a_device_in_safe_mode_or_factory_reset() {
                     let mut dfu = Dfu {
                         tool: &tool,
                         on_event: &mut ignore,
-                        stop: None,
                     };
-                    let listing = dfu.list().unwrap();
+                    let listing = dfu.list(&Table::embedded()).unwrap();
                     let d = pbuild::flash::select(&listing, None).unwrap().clone();
-                    dfu.execute(&d, &plan)
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    pbuild::flash::deploy::execute(
+                        &mut Connected {
+                            dfu: &mut dfu,
+                            dev: &d,
+                        },
+                        &plan,
+                        &installed,
+                        &images,
+                        None,
+                        &mut |_| {},
+                    )
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                     let status = sim_status(&dir);
                     assert_eq!(status["state"], "running-user-app", "{name}: {status}");
                     assert_eq!(
@@ -942,13 +952,19 @@ fn stand_in_speaks_dfu_util() {
         Some("dfu-util: Error during download get_status")
     );
     assert_eq!(
-        SimDevice::open(&a)
+        SimDevice::open(&a, &Table::embedded())
             .unwrap()
             .read(0x080A_0000, 1000)
             .unwrap(),
         &[0x42u8; 1000][..]
     );
-    assert_eq!(SimDevice::open(&a).unwrap().boots().len(), 1);
+    assert_eq!(
+        SimDevice::open(&a, &Table::embedded())
+            .unwrap()
+            .boots()
+            .len(),
+        1
+    );
 
     std::fs::write(a.join("fault"), "leave-ok\n").unwrap();
     let r = stand_in(&["-a", "0", "-s", "0x080a0000:leave", "-D", f], &[&a]);
@@ -1021,7 +1037,7 @@ fn stand_in_speaks_dfu_util() {
         r.stderr.lines().last(),
         Some("dfu-util: Error during download")
     );
-    let after = SimDevice::open(&b).unwrap();
+    let after = SimDevice::open(&b, &Table::embedded()).unwrap();
     assert_eq!(after.read(0x080A_0000, 8192).unwrap(), &[0x24u8; 8192][..]);
     assert_eq!(after.read(0x080A_0000 + 19996, 4).unwrap(), &[0xFF; 4][..]);
     assert!(after.faults().is_empty(), "one-shot fault cleared");

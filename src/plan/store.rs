@@ -36,7 +36,7 @@ pub fn store(dir: &Path, plan: &Plan) -> Result<()> {
     let path = path_for(dir, &plan.fingerprint);
     let bytes =
         serde_json::to_vec(plan).map_err(|e| Error::Other(format!("serialising the plan: {e}")))?;
-    crate::fsutil::write_atomic(&path, &bytes)?;
+    crate::fsutil::write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
     prune(dir);
     Ok(())
 }

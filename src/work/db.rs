@@ -19,43 +19,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::fsutil::Stamp;
 
 const MAGIC: &[u8; 8] = b"PBUILDDB";
 const VERSION: u32 = 1;
 const HEADER_LEN: usize = 12;
-/// mtime value for a file that did not exist.
-pub const MISSING: i64 = -1;
 /// mtime value for a file whose state at the step's start is unknown (it changed while the step ran).
 pub const UNKNOWN: i64 = -2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    pub mtime_ns: i64,
-    pub size: u64,
-}
-
-impl Stamp {
-    pub fn of(path: &Path) -> Stamp {
-        match std::fs::metadata(path) {
-            Ok(m) => Stamp {
-                mtime_ns: m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos() as i64),
-                size: m.len(),
-            },
-            Err(_) => Stamp {
-                mtime_ns: MISSING,
-                size: 0,
-            },
-        }
-    }
-
-    pub fn exists(&self) -> bool {
-        self.mtime_ns != MISSING
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -215,7 +185,7 @@ impl Db {
             buf.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
             buf.extend_from_slice(&payload);
         }
-        crate::fsutil::write_atomic(&self.path, &buf)?;
+        crate::fsutil::write_atomic(&self.path, &buf).map_err(|e| Error::io(&self.path, e))?;
         self.appended = self.records.len();
         Ok(())
     }

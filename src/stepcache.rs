@@ -32,7 +32,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::Stamp;
+use crate::fsutil::Stamp;
 use crate::plan::{PlanStep, StepKind};
 
 /// Stands for pbuild's target directory in keys and stored depfiles.
@@ -50,7 +50,6 @@ const TOOL_ENV: &[&str] = &[
     "COMPILER_PATH",
     "SOURCE_DATE_EPOCH",
 ];
-pub const DEFAULT_LIMIT: u64 = 5 << 30;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Counters {
@@ -78,34 +77,6 @@ pub struct Cache {
 /// A step's key, computed before it runs.
 pub struct StepKey {
     key: String,
-}
-
-/// Where the cache lives when nothing says otherwise.
-pub fn default_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("PBUILD_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d).join("pbuild"));
-    }
-    std::env::var_os("HOME")
-        .filter(|d| !d.is_empty())
-        .map(|h| PathBuf::from(h).join(".cache/pbuild"))
-}
-
-/// `500M`, `5G`, `1.5GB`, `123456` (bytes).
-pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim().to_ascii_uppercase();
-    let t = t.trim_end_matches("IB").trim_end_matches('B');
-    let (num, mult) = match t.chars().last()? {
-        'K' => (&t[..t.len() - 1], 1u64 << 10),
-        'M' => (&t[..t.len() - 1], 1 << 20),
-        'G' => (&t[..t.len() - 1], 1 << 30),
-        'T' => (&t[..t.len() - 1], 1 << 40),
-        _ => (t, 1),
-    };
-    let n: f64 = num.trim().parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
 }
 
 pub fn cacheable(step: &PlanStep) -> bool {
@@ -171,7 +142,7 @@ impl Cache {
         if let Some(h) = self.tools.lock().ok().and_then(|t| t.get(name).copied()) {
             return h;
         }
-        let h = xxhash_rust::xxh3::xxh3_128(crate::work::tool_identity(name).as_bytes());
+        let h = xxhash_rust::xxh3::xxh3_128(crate::tool::identity(name).as_bytes());
         if let Ok(mut t) = self.tools.lock() {
             t.insert(name.to_string(), h);
         }
@@ -289,7 +260,7 @@ impl Cache {
         let mut deps = Vec::new();
         if let Some(d) = &step.depfile {
             let text = std::fs::read_to_string(d).ok()?;
-            for h in crate::depfile::parse(&text, &step.cwd)? {
+            for h in crate::work::depfile::parse(&text, &step.cwd)? {
                 if step.inputs.contains(&h) {
                     continue;
                 }
@@ -506,5 +477,5 @@ pub fn clear(dir: &Path) -> crate::Result<u64> {
 }
 
 #[cfg(test)]
-#[path = "cache_tests.rs"]
+#[path = "stepcache_tests.rs"]
 mod tests;

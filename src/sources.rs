@@ -1,6 +1,7 @@
 //! Where an app's sources are, as Device OS's `user/build.mk` sees it: the layout of the app
-//! directory, the source roots (the app's own, then each vendored library's) and what is in them.
-//! It knows nothing of compile commands (`plan::app` turns make's commands into templates).
+//! directory, the source roots (the app's own, then each vendored library's), the sources in
+//! them, the order make lists them in, and which are sketches. It knows nothing of compile
+//! commands (`plan::template` turns make's commands into templates).
 //!
 //! Layouts (Device OS `APPLAYOUT`):
 //! - **legacy**: no `project.properties`: every source below the app directory.
@@ -16,9 +17,8 @@
 //! Within one extension, make lists the app's sources first, then the v1 libraries' (in
 //! `APPLIBSV1` order), then the v2 libraries' (in `$(wildcard lib/*)` order: sorted by name).
 
+use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
-
-use crate::plan::app;
 
 pub const PROPERTIES: &str = "project.properties";
 
@@ -148,7 +148,7 @@ impl AppLayout {
 
     /// Every source make would compile for the app, root by root (not yet in make's order).
     pub fn discover(&self) -> Vec<PathBuf> {
-        self.roots().iter().flat_map(|r| app::discover(r)).collect()
+        self.roots().iter().flat_map(|r| discover(r)).collect()
     }
 
     /// Roots that hold `.ino` sketches but no `.cpp`: make lists no C++ compile there, so the
@@ -164,7 +164,7 @@ impl AppLayout {
                             .iter()
                             .any(|o| o != r && o.starts_with(r) && s.starts_with(o))
                 };
-                let sketches = sources.iter().filter(mine).any(|s| app::is_sketch(s));
+                let sketches = sources.iter().filter(mine).any(|s| is_sketch(s));
                 let cpp = sources
                     .iter()
                     .filter(mine)
@@ -177,8 +177,8 @@ impl AppLayout {
 
     /// A sketch and a `.cpp` of the same name in one directory, if any (both would make `x.o`).
     pub fn sketch_clash(sources: &[PathBuf]) -> Option<(PathBuf, PathBuf)> {
-        sources.iter().filter(|s| app::is_sketch(s)).find_map(|s| {
-            let cpp = app::compiled_as(s);
+        sources.iter().filter(|s| is_sketch(s)).find_map(|s| {
+            let cpp = compiled_as(s);
             sources.contains(&cpp).then(|| (s.clone(), cpp))
         })
     }
@@ -199,7 +199,7 @@ impl AppLayout {
                     .iter()
                     .position(|r| s.starts_with(r))
                     .unwrap_or(usize::MAX);
-                let ext = app::compiled_as(s)
+                let ext = compiled_as(s)
                     .extension()
                     .map(|e| e.to_string_lossy().into_owned())
                     .unwrap_or_default();
@@ -215,6 +215,102 @@ impl AppLayout {
 
 /// The empty file `sketch_probes` names; it exists only during an import.
 pub const SKETCH_PROBE: &str = "pbuild-sketch-probe.cpp";
+
+/// Source extensions pbuild collects from an app directory. A `.ino` sketch is preprocessed into
+/// the build directory and compiled as the `.cpp` beside it would be (`compiled_as`).
+pub const APP_EXTS: &[&str] = &["cpp", "c", "ino"];
+
+/// The name make would compile `src` under: `x.ino` → `x.cpp` (what `particle preprocess` and
+/// Workbench write next to it), anything else itself.
+pub fn compiled_as(src: &Path) -> PathBuf {
+    if is_sketch(src) {
+        src.with_extension("cpp")
+    } else {
+        src.to_path_buf()
+    }
+}
+
+pub fn is_sketch(src: &Path) -> bool {
+    src.extension().is_some_and(|e| e == "ino")
+}
+
+/// Make's recursive-wildcard order: per directory level, files before subdirectories, names sorted.
+fn wildcard_order(a: &Path, b: &Path) -> Ordering {
+    let a: Vec<_> = a.components().collect();
+    let b: Vec<_> = b.components().collect();
+    for k in 0..a.len().min(b.len()) {
+        if a[k] != b[k] {
+            let a_file = k + 1 == a.len();
+            let b_file = k + 1 == b.len();
+            return match (a_file, b_file) {
+                (true, false) => Ordering::Less,
+                (false, true) => Ordering::Greater,
+                _ => a[k]
+                    .as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b[k].as_os_str().as_encoded_bytes()),
+            };
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+pub fn ext_of(p: &Path) -> String {
+    p.extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The root of `roots` that holds `p` (the deepest), as an index.
+pub fn root_of(roots: &[PathBuf], p: &Path) -> Option<usize> {
+    roots
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| p.starts_with(r))
+        .max_by_key(|(_, r)| r.components().count())
+        .map(|(i, _)| i)
+}
+
+/// Order app sources as make lists them: by extension group (`ext_order`), then by root, then in
+/// wildcard order below the root.
+pub fn order_sources(roots: &[PathBuf], sources: &mut [PathBuf], ext_order: &[String]) {
+    let group = |p: &Path| {
+        let e = ext_of(&compiled_as(p));
+        let ext = ext_order
+            .iter()
+            .position(|x| *x == e)
+            .unwrap_or(ext_order.len());
+        (ext, root_of(roots, p).unwrap_or(roots.len()))
+    };
+    let below = |p: &'_ Path| -> PathBuf {
+        let p = compiled_as(p);
+        root_of(roots, &p)
+            .and_then(|i| p.strip_prefix(&roots[i]).ok())
+            .unwrap_or(&p)
+            .to_path_buf()
+    };
+    sources.sort_by(|a, b| {
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| wildcard_order(&below(a), &below(b)))
+    });
+}
+
+/// All app sources (`*.cpp`, `*.c`, recursively; build outputs and hidden directories skipped).
+pub fn discover(dir: &Path) -> Vec<PathBuf> {
+    let target = dir.join("target");
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+            !hidden && e.path() != target
+        })
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && APP_EXTS.contains(&ext_of(e.path()).as_str()))
+        .map(|e| e.into_path())
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,43 +1,25 @@
-//! The app's part of a plan: compile templates per source extension, and the order make gives app sources.
+//! The app's part of a plan: compile templates per (source root, extension), made from make's
+//! commands, and precompiled headers for them.
 //!
-//! Make finds app sources with a recursive wildcard: per directory, files first (sorted), then each
-//! subdirectory; C sources and C++ sources in separate groups. pbuild discovers the sources itself
-//! (walkdir) and orders them the same way, so a new file in the app needs no re-import. Where the
+//! pbuild discovers the app's sources itself and orders them as make would (`sources`), so a new
+//! file in the app needs no re-import: each is compiled by instantiating its template. Where the
 //! imported commands do not fit that model, the app is frozen into the plan instead (`AppMode::Fixed`).
 //!
-//! An app has source roots (`layout`): its own sources, and each vendored library's. make names a
+//! An app has source roots (`sources`): its own sources, and each vendored library's. make names a
 //! source and its object by the root: `<app>//src/a.cpp` → `…/src/a.o`, `<app>/lib/x/src/b.cpp` →
 //! `…/x/src/b.o`. So there is one template per (root, extension), holding the literal text make puts
 //! before the path below the root, for the source and for the object.
 
-use std::cmp::Ordering;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{AppMode, PlanStep, StepKind};
+use crate::sources::{compiled_as, ext_of, is_sketch, order_sources, root_of};
 
 pub const APP_OBJECTS: &str = "{app_objs}";
 const SRC: &str = "{src}";
 const OBJ: &str = "{obj}";
-
-/// Source extensions pbuild collects from an app directory. A `.ino` sketch is preprocessed into
-/// the build directory and compiled as the `.cpp` beside it would be (`compiled_as`).
-pub const APP_EXTS: &[&str] = &["cpp", "c", "ino"];
-
-/// The name make would compile `src` under: `x.ino` → `x.cpp` (what `particle preprocess` and
-/// Workbench write next to it), anything else itself.
-pub fn compiled_as(src: &Path) -> PathBuf {
-    if is_sketch(src) {
-        src.with_extension("cpp")
-    } else {
-        src.to_path_buf()
-    }
-}
-
-pub fn is_sketch(src: &Path) -> bool {
-    src.extension().is_some_and(|e| e == "ino")
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AppTemplate {
@@ -291,99 +273,6 @@ pub fn use_pch(compile: &mut PlanStep, gch: &Path) {
     compile.inputs.push(gch.to_path_buf());
 }
 
-/// `path` relative to `base`, lexically (both absolute).
-pub fn relative(path: &Path, base: &Path) -> PathBuf {
-    let p: Vec<Component> = path.components().collect();
-    let b: Vec<Component> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &p[common..] {
-        out.push(c.as_os_str());
-    }
-    out
-}
-
-/// Make's recursive-wildcard order: per directory level, files before subdirectories, names sorted.
-fn wildcard_order(a: &Path, b: &Path) -> Ordering {
-    let a: Vec<_> = a.components().collect();
-    let b: Vec<_> = b.components().collect();
-    for k in 0..a.len().min(b.len()) {
-        if a[k] != b[k] {
-            let a_file = k + 1 == a.len();
-            let b_file = k + 1 == b.len();
-            return match (a_file, b_file) {
-                (true, false) => Ordering::Less,
-                (false, true) => Ordering::Greater,
-                _ => a[k]
-                    .as_os_str()
-                    .as_encoded_bytes()
-                    .cmp(b[k].as_os_str().as_encoded_bytes()),
-            };
-        }
-    }
-    a.len().cmp(&b.len())
-}
-
-fn ext_of(p: &Path) -> String {
-    p.extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// The root of `roots` that holds `p` (the deepest), as an index.
-fn root_of(roots: &[PathBuf], p: &Path) -> Option<usize> {
-    roots
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| p.starts_with(r))
-        .max_by_key(|(_, r)| r.components().count())
-        .map(|(i, _)| i)
-}
-
-/// Order app sources as make lists them: by extension group (`ext_order`), then by root, then in
-/// wildcard order below the root.
-pub fn order_sources(roots: &[PathBuf], sources: &mut [PathBuf], ext_order: &[String]) {
-    let group = |p: &Path| {
-        let e = ext_of(&compiled_as(p));
-        let ext = ext_order
-            .iter()
-            .position(|x| *x == e)
-            .unwrap_or(ext_order.len());
-        (ext, root_of(roots, p).unwrap_or(roots.len()))
-    };
-    let below = |p: &'_ Path| -> PathBuf {
-        let p = compiled_as(p);
-        root_of(roots, &p)
-            .and_then(|i| p.strip_prefix(&roots[i]).ok())
-            .unwrap_or(&p)
-            .to_path_buf()
-    };
-    sources.sort_by(|a, b| {
-        group(a)
-            .cmp(&group(b))
-            .then_with(|| wildcard_order(&below(a), &below(b)))
-    });
-}
-
-/// All app sources (`*.cpp`, `*.c`, recursively; build outputs and hidden directories skipped).
-pub fn discover(dir: &Path) -> Vec<PathBuf> {
-    let target = dir.join("target");
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-            !hidden && e.path() != target
-        })
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && APP_EXTS.contains(&ext_of(e.path()).as_str()))
-        .map(|e| e.into_path())
-        .collect()
-}
-
 /// Turn the app's compiles into templates. Returns the remaining steps, where the app compiles go, and the mode.
 /// `roots` are the app's source roots in make's order (see `layout`); all lie below `app_dir`'s
 /// app, or are `app_dir` itself.
@@ -555,18 +444,6 @@ mod tests {
                 "/app/a/x.cpp",
                 "/app/b/a.cpp"
             ]
-        );
-    }
-
-    #[test]
-    fn relative_paths() {
-        assert_eq!(
-            relative(Path::new("/t/user/app/a.cpp"), Path::new("/t/main")),
-            Path::new("../user/app/a.cpp")
-        );
-        assert_eq!(
-            relative(Path::new("/t/main/a"), Path::new("/t/main")),
-            Path::new("a")
         );
     }
 

@@ -1,15 +1,23 @@
-//! Running a graph: deciding what is dirty (with a reason for every decision), running steps in
-//! parallel, and recording what ran. Unaware of make, plans and the CLI; steps come as a `Graph`,
-//! and how a step is executed is behind `Runner`.
+//! The engine, as in n2: running a graph — deciding what is dirty (with a reason for every
+//! decision), running steps in parallel, recording what ran. Knows steps and files only: no
+//! config, plans, make, content cache or CLI. Steps come as a [`Graph`]; how one is executed is
+//! behind [`Runner`], and what the user sees behind [`Reporter`].
+
+pub mod db;
+pub mod depfile;
+#[cfg(test)]
+mod engine_tests;
+pub mod graph;
+pub mod task;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use crate::db::{Db, MISSING, Record, Stamp, UNKNOWN};
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Step, StepId};
-use crate::plan::PlanStep;
+use crate::fsutil::{MISSING, Stamp};
+use db::{Db, Record, UNKNOWN};
+pub use graph::{FileId, Graph, Step, StepId, StepSpec};
 
 /// Why a step runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,13 +54,14 @@ pub struct StepResult {
     pub ok: bool,
     /// What the tool printed (stderr then stdout), or pbuild's own description of a failure.
     pub output: String,
-    /// The outputs came from the content cache; the tool did not run.
+    /// The outputs were restored (from a cache) without running the tool.
     pub cached: bool,
 }
 
-/// Executes one step. The real one spawns the tool or runs the native image step.
+/// Executes one step (`id` is its index in the graph, so a runner can keep more about each step
+/// than the engine knows). The real one spawns the tool or does the step natively.
 pub trait Runner: Sync {
-    fn run(&self, step: &PlanStep) -> StepResult;
+    fn run(&self, id: StepId, step: &Step) -> StepResult;
 }
 
 /// What the user sees while a build runs.
@@ -65,6 +74,8 @@ pub trait Reporter {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub jobs: usize,
+    /// Keep going after a failure (`make -k`): steps that do not depend on a failed one still run.
+    pub keep_going: bool,
 }
 
 #[derive(Debug, Default)]
@@ -77,51 +88,31 @@ pub struct Outcome {
 }
 
 /// The key a step is remembered by in the db: its first output.
-pub fn step_key(step: &PlanStep) -> String {
-    step.outputs[0].display().to_string()
+pub fn step_key(graph: &Graph, step: &Step) -> String {
+    graph.key_of(step).display().to_string()
 }
 
-pub fn command_hash(step: &PlanStep) -> u64 {
-    let mut text = format!("{:?}\0{}\0", step.kind, step.cwd.display());
+pub fn command_hash(step: &Step) -> u64 {
+    let mut text = format!("{}\0", step.cwd.display());
     for w in &step.argv {
         text.push_str(w);
         text.push('\0');
     }
-    if let Some(img) = &step.image {
-        text.push_str(&format!("{img:?}"));
-    }
+    text.push_str(&step.salt);
     xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
-fn native_tool_id() -> u64 {
-    static ID: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *ID.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap_or_default();
-        let s = Stamp::of(&exe);
-        xxhash_rust::xxh3::xxh3_64(
-            format!(
-                "pbuild {} {}\0{}\0{}",
-                env!("CARGO_PKG_VERSION"),
-                exe.display(),
-                s.mtime_ns,
-                s.size
-            )
-            .as_bytes(),
-        )
-    })
-}
-
-/// Identity of the programs steps run: resolved path, size and mtime of each (cached per name).
+/// Identity of the programs steps run (`tool::identity`, cached per name).
 #[derive(Default)]
 pub struct ToolIds {
     cache: HashMap<String, u64>,
 }
 
 impl ToolIds {
-    pub fn of(&mut self, step: &PlanStep) -> u64 {
+    pub fn of(&mut self, step: &Step) -> u64 {
         if step.argv.is_empty() {
-            // Native steps (image, sketch): pbuild itself is the tool.
-            return native_tool_id();
+            // Steps without a command are done by this process: it is the tool.
+            return xxhash_rust::xxh3::xxh3_64(crate::tool::own_identity().as_bytes());
         }
         let mut h = 0u64;
         for w in step.argv.iter().take(2) {
@@ -137,34 +128,10 @@ impl ToolIds {
         if let Some(&h) = self.cache.get(name) {
             return h;
         }
-        let h = xxhash_rust::xxh3::xxh3_64(tool_identity(name).as_bytes());
+        let h = xxhash_rust::xxh3::xxh3_64(crate::tool::identity(name).as_bytes());
         self.cache.insert(name.to_string(), h);
         h
     }
-}
-
-/// What identifies the program `name` runs: its resolved path, mtime and size (or the bare name
-/// when it is not found). The dirty check and the content cache both hash this.
-pub fn tool_identity(name: &str) -> String {
-    match which(name) {
-        Some(p) => {
-            let s = Stamp::of(&p);
-            format!("{}\0{}\0{}", p.display(), s.mtime_ns, s.size)
-        }
-        None => name.to_string(),
-    }
-}
-
-/// Find a program on PATH (or return it as is when it contains a slash and exists).
-pub fn which(name: &str) -> Option<PathBuf> {
-    if name.contains('/') {
-        let p = PathBuf::from(name);
-        return p.is_file().then_some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 /// For every step, why it must run (or `None` if it is up to date). Steps are in dependency order.
@@ -182,7 +149,7 @@ pub fn decide(graph: &Graph, db: &Db, tools: &mut ToolIds) -> Vec<Option<Reason>
             step.deps
                 .iter()
                 .find(|d| reasons[d.0 as usize].is_some())
-                .map(|d| Reason::DependencyRebuilt(graph.step(*d).plan.label.clone()))
+                .map(|d| Reason::DependencyRebuilt(graph.step(*d).label.clone()))
         });
         reasons.push(reason);
     }
@@ -196,13 +163,13 @@ fn own_reason(
     tools: &mut ToolIds,
     stat: &mut impl FnMut(&Path) -> Stamp,
 ) -> Option<Reason> {
-    let Some(rec) = db.get(&step_key(&step.plan)) else {
+    let Some(rec) = db.get(&step_key(graph, step)) else {
         return Some(Reason::New);
     };
-    if rec.command_hash != command_hash(&step.plan) {
+    if rec.command_hash != command_hash(step) {
         return Some(Reason::CommandChanged);
     }
-    if rec.tool_hash != tools.of(&step.plan) {
+    if rec.tool_hash != tools.of(step) {
         return Some(Reason::ToolchainChanged);
     }
     for &o in &step.outputs {
@@ -239,7 +206,8 @@ pub fn now_ns() -> i64 {
 }
 
 /// Run what `decide` says is dirty, at most `opts.jobs` at once, recording each finished step in `db`.
-/// On the first failure no new step starts; running ones finish.
+/// On the first failure no new step starts (running ones finish), unless `opts.keep_going`: then
+/// only the steps that depend on a failed one are left out.
 pub fn run(
     graph: &Graph,
     db: &mut Db,
@@ -283,7 +251,7 @@ pub fn run(
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::channel::<(u32, StepResult)>();
         loop {
-            while outcome.failed.is_empty() && running < jobs {
+            while (opts.keep_going || outcome.failed.is_empty()) && running < jobs {
                 let Some(i) = ready.pop_first() else { break };
                 let step = &graph.steps[i as usize];
                 started += 1;
@@ -303,9 +271,8 @@ pub fn run(
                     .collect();
                 input_stamps.insert(i, (start, stamps));
                 let tx = tx.clone();
-                let plan = &step.plan;
                 scope.spawn(move || {
-                    let result = runner.run(plan);
+                    let result = runner.run(StepId(i), step);
                     let _ = tx.send((i, result));
                 });
                 running += 1;
@@ -323,12 +290,12 @@ pub fn run(
             reporter.finished(step, &result);
             let (start, stamps) = input_stamps.remove(&i).unwrap_or_default();
             if !result.ok {
-                outcome.failed.push(step.plan.label.clone());
-                db.remove(&step_key(&step.plan));
+                outcome.failed.push(step.label.clone());
+                db.remove(&step_key(graph, step));
                 continue;
             }
             let record = record_for(graph, step, tools, start, stamps);
-            db.put(&step_key(&step.plan), record)?;
+            db.put(&step_key(graph, step), record)?;
             for d in &dependents[i as usize] {
                 let w = &mut waiting[d.0 as usize];
                 *w -= 1;
@@ -350,7 +317,7 @@ fn known_inputs(graph: &Graph, step: &Step, db: &Db) -> Vec<PathBuf> {
         .iter()
         .map(|&i| graph.path(i).to_path_buf())
         .collect();
-    if let Some(rec) = db.get(&step_key(&step.plan)) {
+    if let Some(rec) = db.get(&step_key(graph, step)) {
         for (p, _) in &rec.inputs {
             if !v.contains(p) {
                 v.push(p.clone());
@@ -374,11 +341,10 @@ fn record_for(
         .collect();
     inputs.retain(|(p, _)| explicit.contains(p));
     let discovered = step
-        .plan
         .depfile
         .as_ref()
         .and_then(|d| std::fs::read_to_string(d).ok())
-        .and_then(|text| crate::depfile::parse(&text, &step.plan.cwd));
+        .and_then(|text| depfile::parse(&text, &step.cwd));
     match discovered {
         Some(deps) => {
             for d in deps {
@@ -392,10 +358,10 @@ fn record_for(
                 inputs.push((d, s));
             }
         }
-        None if step.plan.depfile.is_some() => {
+        None if step.depfile.is_some() => {
             // No usable depfile: remember that the headers are unknown, so the step runs next time.
             inputs.push((
-                step.plan.depfile.clone().expect("depfile"),
+                step.depfile.clone().expect("depfile"),
                 Stamp {
                     mtime_ns: UNKNOWN,
                     size: 0,
@@ -410,8 +376,8 @@ fn record_for(
         (p, s)
     });
     Record {
-        command_hash: command_hash(&step.plan),
-        tool_hash: tools.of(&step.plan),
+        command_hash: command_hash(step),
+        tool_hash: tools.of(step),
         inputs,
         outputs: outputs.collect(),
     }

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::graph::Graph;
-use crate::plan::StepKind;
+use crate::plan::{PlanStep, StepKind};
 
 pub const FILE_NAME: &str = "compile_commands.json";
 
@@ -24,12 +23,10 @@ pub struct Entry {
     pub output: PathBuf,
 }
 
-/// The compile steps of `graph`, those of the app only (sources below `app_dir`) unless `all`.
-pub fn entries(graph: &Graph, app_dir: Option<&Path>, all: bool) -> Vec<Entry> {
-    graph
-        .steps
+/// The compile steps among `steps`, those of the app only (sources below `app_dir`) unless `all`.
+pub fn entries(steps: &[PlanStep], app_dir: Option<&Path>, all: bool) -> Vec<Entry> {
+    steps
         .iter()
-        .map(|s| &s.plan)
         .filter(|p| p.kind == StepKind::Compile && !p.inputs.is_empty() && !p.outputs.is_empty())
         .filter(|p| all || app_dir.is_some_and(|d| p.inputs[0].starts_with(d)))
         .map(|p| Entry {
@@ -51,6 +48,6 @@ pub fn write(dir: &Path, entries: &[Entry]) -> Result<bool> {
     if std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
-    crate::fsutil::write_atomic(&path, &bytes)?;
+    crate::fsutil::write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
     Ok(true)
 }

@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::App;
 use crate::error::{Error, Result};
+use crate::work::{Reason, Reporter, Step, StepResult};
 
 /// Characters in a path that break make's word splitting or its rules, or that a shell would
 /// act on if a makefile passed the path to `$(shell …)` (`;`, `|`, `` ` ``, …).
@@ -59,7 +61,7 @@ fn link_dir(state_dir: &Path) -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         candidates.push(PathBuf::from(d).join("pbuild-links"));
     }
-    if let Some(d) = crate::cache::default_dir() {
+    if let Some(d) = crate::config::cache_dir() {
         candidates.push(d.join("links"));
     }
     candidates
@@ -107,25 +109,70 @@ pub fn unalias(text: &str, aliases: &[Alias]) -> String {
     out
 }
 
-/// The settings a build works with: the tree and the app dir behind make-safe links where needed.
-pub fn make_safe(s: &crate::config::Settings) -> Result<(crate::config::Settings, Vec<Alias>)> {
-    if make_unsafe(&s.tree.root) {
+/// The app a build works with: behind a make-safe link when its path has a character make cannot
+/// handle. A tree with one is an error (make resolves links).
+pub fn make_safe(
+    tree_root: &Path,
+    app: Option<&App>,
+    state_dir: &Path,
+) -> Result<(Option<App>, Vec<Alias>)> {
+    if make_unsafe(tree_root) {
         return Err(Error::UnsafeTreePath {
-            path: s.tree.root.clone(),
+            path: tree_root.to_path_buf(),
         });
     }
-    let mut s = s.clone();
+    let mut app = app.cloned();
     let mut aliases = Vec::new();
-    let state_dir = s.state_dir();
-    if let Some(app) = s.app.as_mut() {
-        if make_unsafe(&app.dir) {
-            let a = link_for(&app.dir, &state_dir)?;
-            app.dir = a.link.clone();
-            aliases.push(a);
-        }
-        if !aliases.is_empty() {
-            app.layout = crate::layout::AppLayout::of(&app.dir, app.by_name);
-        }
+    if let Some(app) = app.as_mut()
+        && make_unsafe(&app.dir)
+    {
+        let a = link_for(&app.dir, state_dir)?;
+        app.dir = a.link.clone();
+        app.layout = crate::sources::AppLayout::of(&app.dir, app.by_name);
+        aliases.push(a);
     }
-    Ok((s, aliases))
+    Ok((app, aliases))
+}
+
+/// Shows what the build says with links written as the real paths they stand for.
+pub struct Unaliasing<'a> {
+    pub inner: &'a mut dyn Reporter,
+    pub aliases: &'a [Alias],
+}
+
+impl Unaliasing<'_> {
+    /// `step` as the user knows it: label, command and directory with the real paths.
+    fn shown(&self, step: &Step) -> Step {
+        let un = |t: &str| unalias(t, self.aliases);
+        let mut step = step.clone();
+        step.label = un(&step.label);
+        for w in &mut step.argv {
+            *w = un(w);
+        }
+        step.cwd = PathBuf::from(un(&step.cwd.to_string_lossy()));
+        step
+    }
+}
+
+impl Reporter for Unaliasing<'_> {
+    fn planned(&mut self, to_run: usize, total: usize) {
+        self.inner.planned(to_run, total);
+    }
+
+    fn started(&mut self, step: &Step, reason: &Reason, started: usize, to_run: usize) {
+        if self.aliases.is_empty() {
+            return self.inner.started(step, reason, started, to_run);
+        }
+        self.inner
+            .started(&self.shown(step), reason, started, to_run);
+    }
+
+    fn finished(&mut self, step: &Step, result: &StepResult) {
+        if self.aliases.is_empty() {
+            return self.inner.finished(step, result);
+        }
+        let mut shown = result.clone();
+        shown.output = unalias(&result.output, self.aliases);
+        self.inner.finished(&self.shown(step), &shown);
+    }
 }

@@ -9,10 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use super::module_info::{ModuleFunction, ModuleInfo, find_module_info};
-use super::suffix::{self, Integrity};
-use super::{ModuleInfoError, patch_module_image};
-use crate::inspect::inspect_bytes;
+use pbuild::config::Table;
+use pbuild::image::module_info::{ModuleFunction, ModuleInfo, find_module_info};
+use pbuild::image::suffix::{self, Integrity};
+use pbuild::image::{ModuleInfoError, patch_module_image};
+
+fn inspect_bytes(bytes: &[u8]) -> pbuild::inspect::Inspection {
+    pbuild::inspect::inspect_bytes(bytes, &Table::embedded())
+}
 
 /// The `assets` directory, fetched once per test run.
 fn assets() -> &'static Path {
@@ -364,7 +368,11 @@ fn core_firmware_header_sits_after_the_stm32f1_vector_table() {
         let info = header(file, &image);
         assert_eq!(info.header_offset, 0x10C, "{file}");
         assert_eq!(info.platform_id, 0, "{file}");
-        assert_eq!(info.platform_name(), Some("core"), "{file}");
+        assert_eq!(
+            Table::embedded().name_of(info.platform_id),
+            Some("core"),
+            "{file}"
+        );
         assert_eq!(info.function, ModuleFunction::Monolithic, "{file}");
         // particle-facts §2: Core monolithic firmware at 0x08005000.
         assert_eq!(info.start, 0x0800_5000, "{file}");
@@ -400,7 +408,7 @@ fn every_asset_can_be_inspected_and_gen3_is_not_mistaken_for_gen2() {
             let path = entry.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();
             let report = inspect_bytes(&bytes);
-            let _ = crate::inspect::render_text(&report, &path);
+            let _ = pbuild::inspect::render_text(&report, &path);
             seen += 1;
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             let gen3 = [

@@ -1,31 +1,30 @@
 //! `pbuild doctor` and `pbuild completions`: how the checks are shown (a line each, human or JSON)
 //! and the shell scripts clap generates.
 
-use std::path::Path;
-
 use serde_json::json;
 
-use crate::cli::{Cli, CompletionsArgs, DoctorArgs, MessageFormat};
-use crate::commands_flash::Connection;
-use crate::config::{Overrides, Settings};
+use super::Ctx;
+use super::args::{Cli, CompletionsArgs, DoctorArgs};
+use super::term::{Stream, Style, paint};
 use crate::doctor::{self, Check, Inputs, Status};
 use crate::error::{Error, Result};
-use crate::term::{Stream, Style, paint};
 
-pub fn doctor(cli: &Cli, args: &DoctorArgs, o: Overrides, cwd: &Path) -> Result<()> {
-    let g = &cli.global;
-    let json = g.message_format == MessageFormat::Json;
-    let settings = Settings::load(&o, cwd);
-    let conn = Connection::from_args(&args.dfu)?;
+pub(crate) fn doctor(ctx: &Ctx<'_>, args: &DoctorArgs) -> Result<()> {
+    let g = &ctx.cli.global;
+    let json = ctx.json();
+    let settings = ctx.settings(&ctx.overrides);
+    let conn = super::flash::connection(ctx, &args.dfu)?;
     let env = |k: &str| std::env::var(k).ok();
     let inputs = Inputs {
         settings: settings.as_ref(),
-        gcc: crate::build::compiler(),
+        gcc: crate::tool::compiler(),
         dfu_util: &conn.tool,
         dfu_util_name: conn.tool.exe.display().to_string(),
         udev_dirs: doctor::UDEV_DIRS.iter().map(Into::into).collect(),
         os: std::env::consts::OS,
         env: &env,
+        table: ctx.table().ok(),
+        hint: &super::diagnostics::hint,
     };
     let verbose = g.verbose;
     let checks = doctor::run(&inputs, &mut |argv| {
@@ -84,7 +83,7 @@ fn blocked(checks: &[Check]) -> Vec<&'static str> {
 }
 
 /// `✓ name  message`, and for a warning or failure the fix, indented under it.
-pub fn render(checks: &[Check]) -> String {
+fn render(checks: &[Check]) -> String {
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for c in checks {
@@ -114,7 +113,7 @@ pub fn render(checks: &[Check]) -> String {
     out
 }
 
-pub fn completions(args: &CompletionsArgs) -> Result<()> {
+pub(crate) fn completions(args: &CompletionsArgs) -> Result<()> {
     let mut cmd = <Cli as clap::CommandFactory>::command();
     clap_complete::generate(args.shell, &mut cmd, "pbuild", &mut std::io::stdout());
     Ok(())

@@ -1,3 +1,6 @@
+//! Tests of the content cache (`stepcache`): keys, hits and misses, manifests of headers,
+//! moved target directories, eviction and clearing.
+
 use super::*;
 
 /// A compile-shaped step whose "compiler" is `sh -c` writing the output and a depfile.
@@ -57,7 +60,11 @@ fn setup() -> Setup {
     let header = dir.join("a.h");
     write(&src, "int a;");
     write(&header, "#define A 1");
-    let cache = Cache::open(&dir.join("cache"), DEFAULT_LIMIT, &dir.join("target"));
+    let cache = Cache::open(
+        &dir.join("cache"),
+        crate::config::DEFAULT_CACHE_LIMIT,
+        &dir.join("target"),
+    );
     Setup {
         _tmp: tmp,
         dir,
@@ -144,7 +151,11 @@ fn a_moved_target_dir_still_hits_and_depfiles_name_the_new_place() {
     through(&t.cache, &s, &t.header);
     // Same sources, another target directory (a project moved, or a second checkout of it).
     let other = t.dir.join("elsewhere");
-    let moved = Cache::open(&t.dir.join("cache"), DEFAULT_LIMIT, &other.join("target"));
+    let moved = Cache::open(
+        &t.dir.join("cache"),
+        crate::config::DEFAULT_CACHE_LIMIT,
+        &other.join("target"),
+    );
     let mut s2 = step(&other, &t.src, "");
     s2.cwd = t.dir.clone();
     s2.argv[4] = s2.outputs[0].display().to_string();
@@ -180,7 +191,11 @@ fn a_changed_tool_misses() {
     s.argv[0] = tool.display().to_string();
     through(&t.cache, &s, &t.header);
     write(&tool, "#!/bin/sh\n# a new version\n");
-    let fresh = Cache::open(&t.dir.join("cache"), DEFAULT_LIMIT, &t.dir.join("target"));
+    let fresh = Cache::open(
+        &t.dir.join("cache"),
+        crate::config::DEFAULT_CACHE_LIMIT,
+        &t.dir.join("target"),
+    );
     wipe(&s);
     assert!(!through(&fresh, &s, &t.header));
 }
@@ -210,7 +225,11 @@ fn eviction_drops_the_least_recently_used() {
     evict(&dir, limit);
     let after = stats(&dir, limit);
     assert!(after.bytes <= limit / 10 * 9, "{} > {limit}", after.bytes);
-    let fresh = Cache::open(&dir, DEFAULT_LIMIT, &t.dir.join("target"));
+    let fresh = Cache::open(
+        &dir,
+        crate::config::DEFAULT_CACHE_LIMIT,
+        &t.dir.join("target"),
+    );
     for s in &steps {
         wipe(s);
     }
@@ -222,27 +241,21 @@ fn eviction_drops_the_least_recently_used() {
 }
 
 #[test]
-fn sizes_parse() {
-    assert_eq!(parse_size("5G"), Some(5 << 30));
-    assert_eq!(parse_size("500 MB"), Some(500 << 20));
-    assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
-    assert_eq!(parse_size("1234"), Some(1234));
-    assert_eq!(parse_size("lots"), None);
-    assert_eq!(parse_size("-1G"), None);
-}
-
-#[test]
 fn clear_empties_and_counts_stay_consistent() {
     let t = setup();
     let s = step(&t.dir, &t.src, "");
     through(&t.cache, &s, &t.header);
     t.cache.finish();
-    let st = stats(&t.dir.join("cache"), DEFAULT_LIMIT);
+    let st = stats(&t.dir.join("cache"), crate::config::DEFAULT_CACHE_LIMIT);
     assert_eq!((st.entries, st.misses, st.stores), (1, 1, 1));
     assert!(clear(&t.dir.join("cache")).unwrap() > 0);
-    let st = stats(&t.dir.join("cache"), DEFAULT_LIMIT);
+    let st = stats(&t.dir.join("cache"), crate::config::DEFAULT_CACHE_LIMIT);
     assert_eq!((st.entries, st.hits, st.misses), (0, 0, 0));
     wipe(&s);
-    let fresh = Cache::open(&t.dir.join("cache"), DEFAULT_LIMIT, &t.dir.join("target"));
+    let fresh = Cache::open(
+        &t.dir.join("cache"),
+        crate::config::DEFAULT_CACHE_LIMIT,
+        &t.dir.join("target"),
+    );
     assert!(!through(&fresh, &s, &t.header));
 }

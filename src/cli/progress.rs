@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::graph::Step;
+use crate::work::graph::Step;
 use crate::work::{Reason, Reporter, StepResult};
 
 pub struct Progress {
@@ -59,21 +59,21 @@ impl Reporter for Progress {
         let mut err = std::io::stderr().lock();
         if self.explain {
             self.clear_status(&mut err);
-            let _ = writeln!(err, "explain: {}: {reason}", step.plan.label);
+            let _ = writeln!(err, "explain: {}: {reason}", step.label);
         }
-        if self.verbose && !step.plan.argv.is_empty() {
+        if self.verbose && !step.argv.is_empty() {
             self.clear_status(&mut err);
             let _ = writeln!(
                 err,
                 "  (cd {} && {})",
-                step.plan.cwd.display(),
-                crate::plan::shell::join(&step.plan.argv)
+                step.cwd.display(),
+                crate::plan::shell::join(&step.argv)
             );
         }
         if self.quiet {
             return;
         }
-        let text = format!("[{started}/{to_run}] {}", step.plan.label);
+        let text = format!("[{started}/{to_run}] {}", step.label);
         if self.tty {
             let width = terminal_width();
             let shown: String = text.chars().take(width.saturating_sub(1)).collect();
@@ -95,19 +95,19 @@ impl Reporter for Progress {
             let _ = writeln!(
                 err,
                 "{} {}",
-                crate::term::paint(
-                    crate::term::Stream::Stderr,
-                    crate::term::Style::Error,
+                crate::cli::term::paint(
+                    crate::cli::term::Stream::Stderr,
+                    crate::cli::term::Style::Error,
                     "FAILED:"
                 ),
-                step.plan.label
+                step.label
             );
-            if !step.plan.argv.is_empty() {
+            if !step.argv.is_empty() {
                 let _ = writeln!(
                     err,
                     "  (cd {} && {})",
-                    step.plan.cwd.display(),
-                    crate::plan::shell::join(&step.plan.argv)
+                    step.cwd.display(),
+                    crate::plan::shell::join(&step.argv)
                 );
             }
         }

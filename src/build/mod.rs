@@ -1,0 +1,192 @@
+//! One build: settings → sources → build directories and fingerprint → plan (stored, cached or
+//! imported) → the steps of this run → the engine → artifacts. The orchestration only; each
+//! concern is a file of its own (directories and keys, the lock, getting a plan, the runner,
+//! make-safe links, compile_commands.json, clean, timings).
+
+pub mod clean;
+pub mod compdb;
+pub mod dirs;
+pub mod links;
+pub mod lock;
+pub mod plans;
+pub mod runner;
+pub mod timings;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use clean::clean;
+use dirs::BuildDirs;
+use links::Unaliasing;
+use timings::Phases;
+
+use crate::config::{Settings, Target};
+use crate::error::{Error, Result, ToolKind};
+use crate::plan::AppMode;
+use crate::sources::AppLayout;
+use crate::stepcache::Cache;
+use crate::tool::which;
+use crate::work::db::Db;
+use crate::work::{self, Graph, Reporter, ToolIds};
+
+/// A produced flashable module.
+#[derive(Debug, Clone, Serialize)]
+pub struct Artifact {
+    pub module: String,
+    pub platform: String,
+    pub bin: PathBuf,
+    pub elf: PathBuf,
+    pub dfu: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct BuildOutput {
+    pub outcome: work::Outcome,
+    pub artifacts: Vec<Artifact>,
+    /// The plan was imported from the makefiles in this run (make ran).
+    pub imported: bool,
+}
+
+pub struct BuildOptions<'a> {
+    /// What the user sees of the steps.
+    pub reporter: &'a mut dyn Reporter,
+    /// Lines about the build itself (importing, waiting for the lock, a repaired db, timings).
+    pub say: &'a mut dyn FnMut(&str),
+}
+
+pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
+    // A tree or app path with a space goes to make through a link (see `links`).
+    let (app, aliases) = links::make_safe(&s.tree.root, s.app.as_ref(), &s.state_dir())?;
+    let app = app.as_ref();
+    let mut reporter = Unaliasing {
+        inner: opts.reporter,
+        aliases: &aliases,
+    };
+    let platform = s.platform()?.clone();
+    let gcc_name = crate::tool::compiler();
+    let gcc = which(&gcc_name).ok_or_else(|| Error::ToolMissing {
+        tool: gcc_name.clone(),
+        kind: ToolKind::Compiler,
+    })?;
+    let make = which("make");
+    if make.is_none() {
+        return Err(Error::ToolMissing {
+            tool: "make".into(),
+            kind: ToolKind::Make,
+        });
+    }
+    if s.target == Target::Main && app.is_none() {
+        return Err(Error::NoAppGiven {
+            target: "main".into(),
+        });
+    }
+    let mut sources = match app {
+        Some(a) => {
+            let found = a.layout.discover();
+            if !found.iter().any(|f| a.layout.library_of(f).is_none()) {
+                return Err(Error::NoSources {
+                    dir: a.layout.app_root(),
+                });
+            }
+            if let Some((sketch, cpp)) = AppLayout::sketch_clash(&found) {
+                return Err(Error::SketchClash { sketch, cpp });
+            }
+            found
+        }
+        None => Vec::new(),
+    };
+    let exts: Vec<String> = match app {
+        Some(a) => a.layout.fingerprint_words(&sources),
+        None => Vec::new(),
+    };
+
+    let mut phases = Phases::start();
+    let dirs = BuildDirs::of(s, app, &gcc)?;
+    let _lock = lock::lock_state(&s.state_dir(), s.no_wait, opts.say)?;
+    phases.mark("lock");
+    let fp = dirs.fingerprint(s, app, &gcc, make.as_deref(), &exts);
+    phases.mark("fingerprint");
+    let cache = s
+        .cache
+        .as_ref()
+        .map(|(dir, limit)| Cache::open(dir, *limit, &s.target_dir));
+    let wanted = plans::Wanted {
+        settings: s,
+        app,
+        dirs: &dirs,
+        fingerprint: &fp,
+        gcc: &gcc_name,
+        sources: &sources,
+    };
+    let (plan, imported) = plans::obtain(&wanted, cache.as_ref(), opts.say)?;
+    phases.mark(if imported { "import" } else { "plan cache" });
+    if let AppMode::Templated(t) = &plan.app {
+        t.order(&mut sources);
+    }
+    let steps = plan.expand(&sources, s.pch)?;
+    let graph = Graph::new(steps.iter().map(|p| p.spec()))?;
+    phases.mark("graph");
+    if let Some(root) = &s.project_root {
+        let app_dir = app.map(|a| a.dir.as_path());
+        let mut entries = compdb::entries(&steps, app_dir, s.target == Target::Modules);
+        if !aliases.is_empty() {
+            for e in &mut entries {
+                let un = |p: &Path| PathBuf::from(links::unalias(&p.to_string_lossy(), &aliases));
+                e.directory = un(&e.directory);
+                e.file = un(&e.file);
+                e.output = un(&e.output);
+                for a in &mut e.arguments {
+                    *a = links::unalias(a, &aliases);
+                }
+            }
+        }
+        if !entries.is_empty() {
+            compdb::write(root, &entries)?;
+        }
+    }
+    phases.mark("compile_commands");
+    let mut db = Db::open(&s.state_dir().join("db"))?;
+    if let Some(r) = db.recovered.take() {
+        (opts.say)(&r);
+    }
+    phases.mark("db");
+    let runner = runner::RealRunner {
+        steps: &steps,
+        cache: cache.as_ref(),
+        launcher: &s.launcher,
+    };
+    let outcome = work::run(
+        &graph,
+        &mut db,
+        &mut ToolIds::default(),
+        &runner,
+        &work::Options {
+            jobs: s.jobs,
+            keep_going: false,
+        },
+        &mut reporter,
+    );
+    if let Some(c) = &cache {
+        c.finish();
+    }
+    let outcome = outcome?;
+    phases.mark("work");
+    phases.report(opts.say);
+    let artifacts = steps
+        .iter()
+        .filter_map(|st| st.image.as_ref())
+        .map(|img| Artifact {
+            module: img.module.clone(),
+            platform: platform.name.clone(),
+            bin: img.bin.clone(),
+            elf: img.elf_copy.clone(),
+            dfu: img.dfu.clone(),
+        })
+        .collect();
+    Ok(BuildOutput {
+        outcome,
+        artifacts,
+        imported,
+    })
+}

@@ -1,0 +1,137 @@
+//! The plan for a build's fingerprint: from the plan store under the build state, else from the
+//! content cache (so `clean --all` does not mean running make again), else imported from the
+//! tree's makefiles now (`plan::import`) after checking the compiler is new enough for the tree.
+
+use std::path::PathBuf;
+
+use super::dirs::BuildDirs;
+use crate::config::{App, Settings};
+use crate::error::{Error, Result, ToolKind};
+use crate::plan::import::{self, ImportContext};
+use crate::plan::{AppMode, PLAN_VERSION, Plan, StepKind, store, template};
+use crate::stepcache::Cache;
+
+/// What a plan is wanted for.
+pub struct Wanted<'a> {
+    pub settings: &'a Settings,
+    /// The app as make sees it (perhaps behind a make-safe link).
+    pub app: Option<&'a App>,
+    pub dirs: &'a BuildDirs,
+    pub fingerprint: &'a str,
+    /// The compiler make will call, as named.
+    pub gcc: &'a str,
+    /// The app's sources now (a fixed plan is valid only for these).
+    pub sources: &'a [PathBuf],
+}
+
+/// The plan, and whether it was imported in this run (make ran).
+pub fn obtain(
+    w: &Wanted<'_>,
+    cache: Option<&Cache>,
+    say: &mut dyn FnMut(&str),
+) -> Result<(Plan, bool)> {
+    let (s, app, dirs, fp, gcc, sources) =
+        (w.settings, w.app, w.dirs, w.fingerprint, w.gcc, w.sources);
+    let mut sorted = sources.to_vec();
+    sorted.sort();
+    let cached = store::load(&dirs.plans_dir, fp)
+        .or_else(|| {
+            let bytes = cache?.get_blob(&store::blob_name(fp))?;
+            let p = store::from_bytes(&bytes, fp)?;
+            store::store(&dirs.plans_dir, &p).ok()?;
+            Some(p)
+        })
+        .filter(|p| match &p.app {
+            AppMode::Fixed { sources } => *sources == sorted,
+            _ => true,
+        });
+    if let Some(p) = cached {
+        return Ok((p, false));
+    }
+    say(&format!(
+        "importing build steps from {} (make -n -B {})",
+        dirs.make_dir.display(),
+        dirs.make_vars.join(" ")
+    ));
+    let p = import_plan(s, app, dirs, fp, gcc, sources)?;
+    store::store(&dirs.plans_dir, &p)?;
+    if let (Some(c), Ok(bytes)) = (cache, std::fs::read(store::path_for(&dirs.plans_dir, fp))) {
+        c.put_blob(&store::blob_name(fp), &bytes);
+    }
+    Ok((p, true))
+}
+
+fn check_gcc_version(s: &Settings, gcc: &str) -> Result<()> {
+    let Some(needed) = s.table.gcc_min_for(&s.tree.version_string) else {
+        return Ok(());
+    };
+    let out = duct::cmd(gcc, ["-dumpfullversion", "-dumpversion"])
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .map_err(|_| Error::ToolMissing {
+            tool: gcc.to_string(),
+            kind: ToolKind::Compiler,
+        })?;
+    let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let parse = crate::config::platform::parse_version;
+    match (parse(&found), parse(needed)) {
+        (Some(f), Some(n)) if f < n => Err(Error::ToolTooOld {
+            tool: gcc.to_string(),
+            found,
+            needed: needed.to_string(),
+            device_os: s.tree.version_string.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn import_plan(
+    s: &Settings,
+    app: Option<&App>,
+    dirs: &BuildDirs,
+    fp: &str,
+    gcc: &str,
+    sources: &[PathBuf],
+) -> Result<Plan> {
+    check_gcc_version(s, gcc)?;
+    let platform = s.platform()?;
+    let ctx = ImportContext {
+        tree_root: s.tree.root.clone(),
+        make_dir: dirs.make_dir.clone(),
+        make_vars: dirs.make_vars.clone(),
+        build_dir: dirs.build_dir.clone(),
+        artifacts_dir: dirs.artifacts_dir.clone(),
+        app_dir: app.map(|a| a.dir.clone()),
+        app_name: app.map(|a| a.name.clone()),
+        probes: app
+            .map(|a| a.layout.sketch_probes(sources))
+            .unwrap_or_default(),
+        dfu_ids: platform.dfu_ids(),
+        make: "make".into(),
+    };
+    let text = import::dry_run(&ctx)?;
+    let parsed = import::parse(&ctx, &text)?;
+    if !parsed.steps.iter().any(|st| st.kind == StepKind::Image) {
+        return Err(Error::Import {
+            message: format!(
+                "the dry run of {} listed no `objcopy -O binary` step, so there is no module image to make",
+                dirs.make_dir.display()
+            ),
+            output: text,
+        });
+    }
+    let roots = app.map(|a| a.layout.roots()).unwrap_or_default();
+    let (steps, app_compiles_at, app) =
+        template::templatize(parsed.steps, ctx.app_dir.as_deref(), &roots, &s.tree.root);
+    Ok(Plan {
+        version: PLAN_VERSION,
+        fingerprint: fp.to_string(),
+        steps,
+        app_compiles_at,
+        app,
+        ignored: parsed.ignored,
+        compiles_listed: parsed.compiles_listed,
+    })
+}

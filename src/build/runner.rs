@@ -1,0 +1,147 @@
+//! The real [`Runner`]: what each kind of plan step means when it runs. Compiles go through the
+//! content cache and then the launcher (ccache, sccache, distcc, icecc); archives and links
+//! through the cache; images and sketches are made natively (`image`, `ino`). The engine hands
+//! over a step id; the plan step with that index says what to do.
+
+use std::path::Path;
+
+use crate::fsutil::write_atomic;
+use crate::plan::{ImageSpec, PlanStep, StepKind};
+use crate::stepcache::Cache;
+use crate::work::task::{Failed, run_command};
+use crate::work::{Runner, Step, StepId, StepResult, now_ns};
+
+/// Runs the steps of one expanded plan for real.
+pub struct RealRunner<'a> {
+    /// The plan steps, index for index with the graph's steps.
+    pub steps: &'a [PlanStep],
+    pub cache: Option<&'a Cache>,
+    pub launcher: &'a [String],
+}
+
+impl Runner for RealRunner<'_> {
+    fn run(&self, id: StepId, _: &Step) -> StepResult {
+        let Some(step) = self.steps.get(id.0 as usize) else {
+            return StepResult {
+                ok: false,
+                output: format!("pbuild: no plan step {}: this is a pbuild bug", id.0),
+                cached: false,
+            };
+        };
+        let started = now_ns();
+        let key = self.cache.and_then(|c| c.key(step));
+        if let (Some(c), Some(k)) = (self.cache, &key)
+            && c.restore(k, step)
+        {
+            return StepResult {
+                ok: true,
+                output: String::new(),
+                cached: true,
+            };
+        }
+        let command = |prefix: &[String]| {
+            run_command(&step.cwd, &step.argv, &step.outputs, prefix).map_err(describe)
+        };
+        let result = match step.kind {
+            StepKind::Image => match &step.image {
+                Some(spec) => make_image(spec),
+                None => Err("image step without a spec".to_string()),
+            },
+            StepKind::Sketch => preprocess_sketch(step),
+            StepKind::Compile if crate::plan::template::is_pch(step) => {
+                command(self.launcher).map(|t| drop_pragma_once_warning(&t))
+            }
+            StepKind::Compile => command(self.launcher),
+            _ => command(&[]),
+        };
+        if let (Ok(_), Some(c), Some(k)) = (&result, self.cache, &key) {
+            c.store(k, step, started);
+        }
+        match result {
+            Ok(output) => StepResult {
+                ok: true,
+                output,
+                cached: false,
+            },
+            Err(output) => StepResult {
+                ok: false,
+                output,
+                cached: false,
+            },
+        }
+    }
+}
+
+/// A failed command's output, with what to do when the program itself is missing.
+fn describe(f: Failed) -> String {
+    match f.missing_program {
+        Some(_) => format!(
+            "{}  hint: run `pbuild doctor`; on Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib",
+            f.output
+        ),
+        None => f.output,
+    }
+}
+
+/// gcc warns "#pragma once in main file" when the header it precompiles has `#pragma once`,
+/// although that is exactly how a header is meant to be precompiled. Drop that warning and its
+/// source-context lines; everything else gcc says stays.
+fn drop_pragma_once_warning(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        if line
+            .trim_end()
+            .ends_with("warning: #pragma once in main file")
+        {
+            skipping = true;
+            continue;
+        }
+        if skipping && line.starts_with(' ') {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+    }
+    out
+}
+
+/// `.ino` → `.cpp` in the build directory; the sketch itself is never touched.
+fn preprocess_sketch(step: &PlanStep) -> Result<String, String> {
+    let (Some(ino), Some(cpp)) = (step.inputs.first(), step.outputs.first()) else {
+        return Err("pbuild: sketch step without input or output".into());
+    };
+    let bytes =
+        std::fs::read(ino).map_err(|e| format!("pbuild: cannot read {}: {e}", ino.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let out = crate::ino::preprocess(&text, &ino.display().to_string());
+    write_atomic(cpp, out.as_bytes()).map_err(|e| format!("pbuild: {}: {e}", cpp.display()))?;
+    Ok(String::new())
+}
+
+/// The native replacement for Device OS's `%.bin` and `%.dfu` recipes, plus a copy of the ELF.
+fn make_image(spec: &ImageSpec) -> Result<String, String> {
+    let elf = std::fs::read(&spec.elf)
+        .map_err(|e| format!("pbuild: cannot read {}: {e}", spec.elf.display()))?;
+    let bin = crate::image::make_module_image(&elf)
+        .map_err(|e| format!("pbuild: {}: {e}", spec.elf.display()))?;
+    let dfu = crate::image::dfu::add_dfu_suffix(&bin, spec.vid, spec.pid);
+    let write = |path: &Path, bytes: &[u8]| {
+        write_atomic(path, bytes).map_err(|e| format!("pbuild: {}: {e}", path.display()))
+    };
+    write(&spec.elf_copy, &elf)?;
+    write(&spec.dfu, &dfu)?;
+    write(&spec.bin, &bin)?;
+    Ok(String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_pragma_once_warning_and_its_context_are_dropped() {
+        let text = "a.h:1:9: warning: #pragma once in main file\n    1 | #pragma once\n      |         ^~~~\nb.h:2: warning: other\n";
+        assert_eq!(drop_pragma_once_warning(text), "b.h:2: warning: other\n");
+    }
+}

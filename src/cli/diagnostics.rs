@@ -1,0 +1,273 @@
+//! Errors as the user sees them: the `error:` line, the `hint:` lines that say what to do next,
+//! the JSON `error` line, and the exit code (as probe-rs' `diagnostics.rs` and just's error
+//! rendering do). The library's errors are typed data; every piece of advice lives here.
+
+use serde_json::json;
+
+use crate::error::{Error, ToolKind};
+use crate::flash::{FlashError, Remedy, UDEV_RULE};
+use crate::sim::SimError;
+
+/// The last hint line of errors about the machine rather than the input.
+const DOCTOR: &str = "`pbuild doctor` checks everything build and flash need";
+
+const DFU_MODE_HOWTO: &str = "put the device in DFU mode: hold MODE (SETUP), tap RESET, keep holding MODE until the LED blinks yellow, then release";
+
+/// Show an error: `error:` and `hint:` lines on stderr; with `--message-format json` also an
+/// `error` object on stdout, so a tool reading JSON lines learns why a command failed.
+pub fn report(e: &Error, json: bool) {
+    let hint = hint(e);
+    eprint!(
+        "{}",
+        super::term::error_lines(&e.to_string(), hint.as_deref())
+    );
+    if json {
+        println!(
+            "{}",
+            json!({"reason": "error", "message": e.to_string(), "hint": hint, "exit_code": exit_code(e)})
+        );
+    }
+}
+
+/// Exit code: 1 for a failed build or flash, 2 for bad input or environment, 3 for a flash
+/// refused by preflight, 130 for a flash stopped by Ctrl-C.
+pub fn exit_code(e: &Error) -> i32 {
+    match e {
+        Error::BuildFailed { .. } => 1,
+        Error::Flash(e) => flash_exit_code(e),
+        Error::FlashRefused { .. } => 3,
+        Error::FlashStopped { .. } => 130,
+        _ => 2,
+    }
+}
+
+fn flash_exit_code(e: &FlashError) -> i32 {
+    match e {
+        FlashError::Stopped { .. } => 130,
+        FlashError::Interrupted { .. }
+        | FlashError::Failed { .. }
+        | FlashError::NotWritable { .. } => 1,
+        _ => 2,
+    }
+}
+
+/// What the user can do about it, printed as `hint:` lines.
+pub fn hint(e: &Error) -> Option<String> {
+    match e {
+        Error::Config { suggestion, .. } => suggestion.clone(),
+        Error::UnknownPlatform {
+            suggestion, known, origin, ..
+        } => Some(match suggestion {
+            Some(s) => format!("did you mean `{s}`? (from {origin})"),
+            None => format!("known platforms: {} (from {origin})", known.join(", ")),
+        }),
+        Error::NoPlatform { properties_only: true } => Some(
+            "project.properties does not name a platform: pass --platform photon|p1|electron, or put `platform = \"photon\"` in a project.toml next to it".into(),
+        ),
+        Error::NoPlatform { .. } => Some(
+            "pass --platform photon|p1|electron, or set `platform = \"p1\"` in project.toml (`pbuild new NAME --platform P` writes one)".into(),
+        ),
+        Error::NoTree { .. } => Some(
+            "pass --tree <path to a Device OS checkout>, set DEVICE_OS_PATH, or set `tree = \"…\"` in project.toml"
+                .into(),
+        ),
+        Error::NoApp { .. } => Some(
+            "apps given with --app live in <tree>/user/applications/<name>; use --appdir <dir> for an app elsewhere"
+                .into(),
+        ),
+        Error::NoAppGiven { .. } => Some(
+            "pass --app <name> or --appdir <dir>, or set `app`/`appdir` in project.toml".into(),
+        ),
+        Error::NoSources { .. } => Some("add a .cpp file with setup() and loop()".into()),
+        Error::SketchClash { cpp, .. } => Some(format!(
+            "pbuild preprocesses the sketch itself: remove {} if `particle preprocess` or Workbench made it, else rename one of the two",
+            cpp.display()
+        )),
+        Error::ToolMissing { kind, .. } => Some(format!("{}\n{DOCTOR}", install(*kind))),
+        Error::ToolTooOld { .. } => Some(format!(
+            "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)\n{DOCTOR}"
+        )),
+        Error::Import { output, .. } if !output.is_empty() => {
+            Some(format!("make said:\n{}", tail_lines(output, 15)))
+        }
+        Error::BuildFailed { .. } => Some(
+            "the previous good artifacts are untouched; fix the error above and run the build again".into(),
+        ),
+        Error::UnsafeTreePath { .. } => Some(
+            "move or clone the tree to a path without one (e.g. ~/device-os); a symbolic link does not help, make resolves it. Apps and projects may have spaces in their paths".into(),
+        ),
+        Error::Io { path, source } => match source.kind() {
+            std::io::ErrorKind::StorageFull => Some(format!(
+                "the disk holding {} is full: free some space (`df -h`), or put the build elsewhere with --target-dir / PBUILD_TARGET_DIR; nothing already built was lost",
+                path.display()
+            )),
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                Some(format!(
+                    "pbuild cannot write {}: build with --target-dir / PBUILD_TARGET_DIR on a writable disk",
+                    path.display()
+                ))
+            }
+            _ => None,
+        },
+        Error::FlashStopped { if_reset, .. } => Some(format!(
+            "no leave request was sent: the device is still in DFU mode (blinking yellow); reset now, it would be {if_reset}\nrun `pbuild flash` again to finish: it writes only what is still missing"
+        )),
+        Error::Damaged { .. } => Some(
+            "do not flash it: rebuild it (`pbuild build`), or download it again if it came from elsewhere".into(),
+        ),
+        Error::Busy { .. } => Some(
+            "wait for it to finish (run again without --no-wait to wait), or stop it (a `pbuild watch` in another terminal?)".into(),
+        ),
+        Error::State { .. } => Some("remove the build state with `pbuild clean` if this persists".into()),
+        Error::Flash(e) => flash_hint(e),
+        Error::FlashRefused { remedies, .. } => {
+            Some(remedies.iter().map(remedy).collect::<Vec<_>>().join("\n")).filter(|h| !h.is_empty())
+        }
+        Error::Sim(e) => sim_hint(e),
+        Error::Watch { limit_reached: true, .. } => Some(
+            "each watched directory takes one inotify watch; raise the limit:\n  \
+             sudo sysctl fs.inotify.max_user_watches=524288\n\
+             and keep it across reboots:\n  \
+             echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-inotify.conf"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// How to get a missing program.
+fn install(kind: ToolKind) -> &'static str {
+    match kind {
+        ToolKind::Compiler => {
+            "install the GNU Arm toolchain: on Debian/Ubuntu `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib`; or put its bin/ directory on PATH (or set GCC_ARM_PATH)"
+        }
+        ToolKind::Make => {
+            "pbuild reads the build description from Device OS's makefiles: install GNU make (Debian: apt-get install make)"
+        }
+    }
+}
+
+/// One remedy for a refused flash, as a hint line.
+pub fn remedy(r: &Remedy) -> String {
+    match r {
+        Remedy::BuildFor { platform } => format!(
+            "build for the device with --platform {platform}, or select another device with --device"
+        ),
+        Remedy::AddSystem { why } => format!(
+            "{why}: flash with --system auto (the default) to flash the tree's system parts first, or --target modules"
+        ),
+        Remedy::UpdateBootloader => "update the bootloader first: with the device in listening mode (blinking blue), `particle flash --serial bootloader-<version>-<platform>.bin` or `particle update` writes it in normal mode; then flash again".into(),
+        Remedy::Rebuild => "the binary is corrupt: rebuild it (`pbuild clean`, then flash again)".into(),
+        Remedy::Force => "--force flashes it anyway".into(),
+    }
+}
+
+fn udev_howto() -> String {
+    format!(
+        "on Linux, let your user open the device with a udev rule:\n  echo '{UDEV_RULE}' | sudo tee {}\n  sudo udevadm control --reload, then unplug and replug the device",
+        crate::doctor::UDEV_RULE_PATH
+    )
+}
+
+/// Hints for flashing errors.
+pub fn flash_hint(e: &FlashError) -> Option<String> {
+    Some(match e {
+        FlashError::DfuUtilMissing { exe } if exe.file_name().is_some_and(|n| n == "dfu-util-sim") => format!(
+            "the dfu-util stand-in is built and installed with pbuild (`cargo build` builds both binaries); expected it at {}",
+            exe.display()
+        ),
+        FlashError::DfuUtilMissing { .. } => "install dfu-util (Debian/Ubuntu: sudo apt-get install dfu-util; Fedora: sudo dnf install dfu-util; macOS: brew install dfu-util), or name one with --dfu-util PATH or PBUILD_DFU_UTIL\nno hardware? `pbuild sim create dev --platform photon` and flash with --device sim:dev\n`pbuild doctor` checks everything build and flash need".into(),
+        FlashError::NoDevice { .. } => format!(
+            "{DFU_MODE_HOWTO}\nif it blinks yellow and is still not found, it may be a permissions problem; {}",
+            udev_howto()
+        ),
+        FlashError::CannotOpen { .. } => format!("{}\n`pbuild doctor` checks the udev rule", udev_howto()),
+        FlashError::SeveralDevices { devices } if !devices.is_empty() => format!(
+            "choose one with --device SERIAL:{}",
+            devices.iter().map(|d| format!("\n  {d}")).collect::<String>()
+        ),
+        FlashError::SeveralDevices { .. } | FlashError::NotFound { .. } => {
+            "`pbuild device` lists the devices in DFU mode and their serials".into()
+        }
+        FlashError::Interrupted { label, cause, done, .. } => {
+            let mut h = if *done == 0 && !cause.may_have_written() {
+                format!("nothing was written: dfu-util stopped before touching the flash for {label}")
+            } else {
+                format!(
+                    "no leave request was sent: the device is still in DFU mode (blinking yellow), with {label} incomplete{}; it cannot run the app like this, so run `pbuild flash` again to finish (do not reset it first)",
+                    if *done > 0 { format!(" and {done} image(s) before it written") } else { String::new() }
+                )
+            };
+            if let Some(more) = flash_hint(cause) {
+                h.push('\n');
+                h.push_str(&more);
+            }
+            h
+        }
+        FlashError::NotWritable { .. } => "the Gen 2 bootloader only accepts DFU writes from 0x08020000 up; check the image with `pbuild inspect`".into(),
+        FlashError::WrongDevice { .. } => "the .dfu file was made for another platform; rebuild for this device's platform".into(),
+        FlashError::Failed { .. } | FlashError::ShortRead { .. } => {
+            "run again with -v to see dfu-util's command lines and full output; a loose USB cable or hub is a common cause".into()
+        }
+        FlashError::Stopped { .. } => "no leave request was sent: the device stays in DFU mode (blinking yellow). Run `pbuild flash` again to finish: it writes only what is still missing".into(),
+        FlashError::Spawn { .. } | FlashError::Io { .. } => return None,
+    })
+}
+
+fn sim_hint(e: &SimError) -> Option<String> {
+    match e {
+        SimError::Exists { .. } => Some("remove the directory or choose another one".into()),
+        SimError::NoBootloaderFor { .. } => Some("pass --bootloader-version".into()),
+        SimError::NotADevice { .. } => {
+            Some("make one with `pbuild sim create DIR --platform photon`".into())
+        }
+        _ => None,
+    }
+}
+
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..]
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_say_what_to_do_in_order_and_exit_3() {
+        let e = Error::FlashRefused {
+            problems: vec!["x".into()],
+            remedies: vec![Remedy::Rebuild, Remedy::Force],
+        };
+        assert_eq!(
+            hint(&e).unwrap(),
+            "the binary is corrupt: rebuild it (`pbuild clean`, then flash again)\n--force flashes it anyway"
+        );
+        assert_eq!(exit_code(&e), 3);
+        let none = Error::FlashRefused {
+            problems: vec![],
+            remedies: vec![],
+        };
+        assert_eq!(hint(&none), None);
+    }
+
+    #[test]
+    fn a_missing_tool_says_how_to_install_it_and_points_at_doctor() {
+        let h = hint(&Error::ToolMissing {
+            tool: "make".into(),
+            kind: ToolKind::Make,
+        })
+        .unwrap();
+        assert!(
+            h.contains("apt-get install make") && h.ends_with(DOCTOR),
+            "{h}"
+        );
+        assert_eq!(exit_code(&Error::BuildFailed { failed: 1 }), 1);
+    }
+}

@@ -1,0 +1,314 @@
+//! `pbuild flash`: find the device, then let the one flash decision (`flash::deploy`) build,
+//! check and write; here is how each of its steps is shown (human lines or JSON) and how Ctrl-C
+//! is caught. Also the printers `device` and `watch --flash` share.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::Ctx;
+use super::args::{DfuArgs, FlashArgs, SystemPolicy};
+use super::device::render_boot;
+use crate::build::Artifact;
+use crate::config::{Platform, Settings, Table, Target};
+use crate::device::preflight::Plan;
+use crate::error::{Error, Result};
+use crate::flash::connect::Connection;
+use crate::flash::deploy::{self, Request};
+use crate::flash::{self, Connected, Dfu, DfuDevice, Event, Note};
+
+impl From<SystemPolicy> for deploy::SystemPolicy {
+    fn from(p: SystemPolicy) -> Self {
+        match p {
+            SystemPolicy::Auto => deploy::SystemPolicy::Auto,
+            SystemPolicy::Never => deploy::SystemPolicy::Never,
+        }
+    }
+}
+
+pub(crate) fn connection(ctx: &Ctx<'_>, a: &DfuArgs) -> Result<Connection> {
+    Connection::open(a.device.as_deref(), a.dfu_util.clone(), ctx.table()?)
+}
+
+/// Shows what flashing does: dfu-util command lines and reads (verbose), each write, the plan,
+/// warnings; with `json`, the JSON lines for the plan, each write and a stop.
+pub(crate) struct Printer {
+    pub verbose: bool,
+    pub quiet: bool,
+    pub json: bool,
+    /// The device, as the plan's JSON line names it.
+    pub device: String,
+    /// Device OS version of the tree, for the line that says system parts are added.
+    pub tree_version: String,
+}
+
+impl Printer {
+    pub fn event(&self, e: Event<'_>) {
+        let human = !self.quiet && !self.json;
+        match e {
+            Event::Command(args) if self.verbose => {
+                eprintln!("  $ dfu-util {}", args.join(" "))
+            }
+            Event::Reading { address, len } if self.verbose => {
+                eprintln!("  reading {len} bytes at {address:#010x}")
+            }
+            Event::Writing { n, total, write } if human => eprintln!(
+                "Flashing [{n}/{total}] {} ({}, {} bytes) at {:#010x}{}",
+                write.label,
+                write.what,
+                write.len,
+                write.address,
+                if write.leave { ", then reset" } else { "" }
+            ),
+            Event::Written {
+                n,
+                total,
+                write,
+                note,
+                seconds,
+            } => {
+                if self.json {
+                    println!(
+                        "{}",
+                        json!({"reason": "flash-written", "n": n, "total": total, "file": write.path,
+                               "what": write.what, "address": write.address, "len": write.len,
+                               "leave": write.leave, "seconds": seconds,
+                               "reset_status_error": note == Note::LeftWithStatusError})
+                    );
+                } else if !self.quiet {
+                    eprintln!("  done in {seconds:.1}s");
+                    if note == Note::LeftWithStatusError {
+                        eprintln!(
+                            "  (dfu-util's \"Error during download get_status\" after the leave request is the device resetting, as asked: not an error)"
+                        );
+                    }
+                }
+            }
+            Event::AddingSystem { why } if human => eprintln!(
+                "The device's system is older than the app needs ({why}): building the system parts of the tree (Device OS {}) to flash first",
+                self.tree_version
+            ),
+            Event::Planned(plan) => show_plan(plan, self.json, self.quiet, &self.device),
+            Event::Forced(problems) if !self.quiet => {
+                for p in problems {
+                    eprintln!("{}", super::term::warning(&p.to_string()));
+                }
+                eprintln!(
+                    "{}",
+                    super::term::warning("--force: flashing despite these problems")
+                );
+            }
+            Event::Stopped { done, total, now } if self.json => println!(
+                "{}",
+                json!({"reason": "flash-finished", "success": false, "stopped": true,
+                       "written": done, "total": total, "if_reset_now": now})
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The device's platform, from its DFU VID:PID.
+pub(crate) fn platform_of(table: &Table, dev: &DfuDevice) -> Result<Platform> {
+    dev.platform_id()
+        .and_then(|id| table.by_id(id).cloned())
+        .ok_or_else(|| Error::Other(format!("{} is not a Particle Gen 2 device", dev.describe())))
+}
+
+fn build_target(ctx: &Ctx<'_>, s: &Settings) -> Result<Vec<Artifact>> {
+    let started = Instant::now();
+    let out = super::build::build_with_progress(s, ctx.quiet(), ctx.verbose(), false)?;
+    if !out.outcome.failed.is_empty() {
+        return Err(Error::BuildFailed {
+            failed: out.outcome.failed.len(),
+        });
+    }
+    if ctx.json() {
+        for a in &out.artifacts {
+            println!("{}", super::build::artifact_json(a));
+        }
+    } else if !ctx.quiet() {
+        eprintln!(
+            "Built {} {} in {:.2}s: {} of {} steps ran",
+            s.platform()?.name,
+            s.target.name(),
+            started.elapsed().as_secs_f64(),
+            out.outcome.ran,
+            out.outcome.total
+        );
+    }
+    Ok(out.artifacts)
+}
+
+pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
+    let json = ctx.json();
+    let mut o = ctx.overrides.clone();
+    o.jobs = args.jobs;
+    if let Some(t) = args.target {
+        o.target = Some(t.into());
+    }
+    let table = ctx.table()?;
+    let conn = connection(ctx, &args.dfu)?;
+    let printer = Printer {
+        verbose: ctx.verbose(),
+        quiet: ctx.quiet() || json,
+        json: false,
+        device: String::new(),
+        tree_version: String::new(),
+    };
+    let mut on_dfu = |e: Event<'_>| printer.event(e);
+    // Ctrl-C or SIGTERM while images are written: finish the one being written, then stop and
+    // say where the device stands. A second Ctrl-C quits at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone());
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    let mut dfu = Dfu {
+        tool: &conn.tool,
+        on_event: &mut on_dfu,
+    };
+    let listing = dfu.list(table)?;
+    let dev = flash::select(&listing, conn.serial.as_deref())?.clone();
+    let device_platform = platform_of(table, &dev)?;
+    if !ctx.quiet() && !json {
+        eprintln!("Device: {}", dev.describe());
+    }
+
+    // The platform: as configured, else the device's.
+    let mut settings = ctx.settings(&o)?;
+    if settings.platform.is_none() {
+        o.platform = Some(device_platform.name.clone());
+        settings = ctx.settings(&o)?;
+    }
+    let build_platform = settings.platform()?.clone();
+    let request = Request {
+        table,
+        device_platform: &device_platform,
+        build_platform: &build_platform,
+        target: settings.target,
+        system: args.system.into(),
+        force: args.force,
+        dry_run: args.dry_run,
+        stop: Some(&stop),
+    };
+    let steps = Printer {
+        verbose: ctx.verbose(),
+        quiet: ctx.quiet(),
+        json,
+        device: dev.serial.clone(),
+        tree_version: settings.tree.version_string.clone(),
+    };
+    let mut build = |target: Target| {
+        if target == settings.target {
+            build_target(ctx, &settings)
+        } else {
+            let mut o = o.clone();
+            o.target = Some(target);
+            build_target(ctx, &ctx.settings(&o)?)
+        }
+    };
+    let result = deploy::run(
+        &mut Connected {
+            dfu: &mut dfu,
+            dev: &dev,
+        },
+        &request,
+        &mut build,
+        &mut |e| steps.event(e),
+    );
+    let done = match result {
+        Ok(d) => d,
+        Err(e) => {
+            if json {
+                match &e {
+                    Error::FlashRefused { .. } => println!(
+                        "{}",
+                        json!({"reason": "flash-finished", "success": false, "refused": true})
+                    ),
+                    Error::FlashStopped { .. } | Error::BuildFailed { .. } => {}
+                    Error::Flash(_) => println!(
+                        "{}",
+                        json!({"reason": "flash-finished", "success": false, "error": e.to_string()})
+                    ),
+                    _ => {}
+                }
+            }
+            return Err(e);
+        }
+    };
+    let plan = &done.plan;
+    if args.dry_run {
+        if json {
+            println!(
+                "{}",
+                json!({"reason": "flash-finished", "success": true, "dry_run": true})
+            );
+        } else if !ctx.quiet() {
+            eprintln!("Dry run: nothing was written");
+        }
+        return Ok(());
+    }
+    if json {
+        println!(
+            "{}",
+            json!({"reason": "flash-finished", "success": true, "written": done.notes.len(), "after": plan.after})
+        );
+    } else if !ctx.quiet() && !plan.writes.is_empty() {
+        eprintln!(
+            "Flashed {} image(s) to {}; it reset and should now be {}",
+            done.notes.len(),
+            dev.describe(),
+            match plan.after.state {
+                crate::device::boot::BootState::RunningUserApp =>
+                    "running the app (breathing cyan once connected)".to_string(),
+                other => format!("{other} ({})", other.led()),
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The plan as a JSON line, or (unless quiet) what the device does now, what is skipped, the
+/// writes, and what it will do after them.
+pub(crate) fn show_plan(plan: &Plan, json: bool, quiet: bool, device: &str) {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "reason": "flash-plan",
+                "device": device,
+                "writes": plan.writes.iter().map(|w| json!({
+                    "file": w.path, "what": w.what, "address": w.address, "len": w.len, "leave": w.leave,
+                })).collect::<Vec<_>>(),
+                "skipped": plan.skipped.iter().map(|s| json!({"file": s.label, "why": s.why})).collect::<Vec<_>>(),
+                "problems": plan.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                "before": plan.before,
+                "after": plan.after,
+            })
+        );
+        return;
+    }
+    if quiet {
+        return;
+    }
+    eprint!("{}", render_boot("Now, at reset", &plan.before));
+    for s in &plan.skipped {
+        eprintln!("Skip {}: {}", s.label, s.why);
+    }
+    eprintln!("Plan:");
+    for (i, w) in plan.writes.iter().enumerate() {
+        eprintln!(
+            "  {}. {} ({}) at {:#010x}{}",
+            i + 1,
+            w.label,
+            w.what,
+            w.address,
+            if w.leave { ":leave" } else { "" }
+        );
+    }
+    if plan.writes.is_empty() {
+        eprintln!("  nothing to write");
+    }
+    eprint!("{}", render_boot("After the flash", &plan.after));
+}

@@ -1,0 +1,132 @@
+//! The front end: the only place that knows clap, stdout and stderr, colour, JSON lines, hints and
+//! exit codes. It turns arguments into library calls (one file per command) and shows what they
+//! return; the library below it returns data and typed errors and prints nothing.
+
+pub mod args;
+mod build;
+mod cache;
+mod device;
+pub mod diagnostics;
+mod doctor;
+mod flash;
+mod inspect;
+mod new;
+mod preprocess;
+pub mod progress;
+mod sim;
+pub mod term;
+mod watch;
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use args::Command;
+pub use args::{Cli, MessageFormat};
+
+use crate::config::{Overrides, Project, Settings, Table};
+use crate::error::{Error, Result};
+
+/// Parse the command line, run it, show any error; the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    term::init(cli.global.color);
+    let json = cli.global.message_format == MessageFormat::Json;
+    match run(&cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            diagnostics::report(&e, json);
+            diagnostics::exit_code(&e)
+        }
+    }
+}
+
+/// What every command starts from: the arguments, the current directory, the flags that become
+/// settings, and the project around the current directory (read once, when first needed).
+pub(crate) struct Ctx<'a> {
+    pub cli: &'a Cli,
+    pub cwd: PathBuf,
+    pub overrides: Overrides,
+    project: OnceCell<Project>,
+}
+
+impl Ctx<'_> {
+    pub fn json(&self) -> bool {
+        self.cli.global.message_format == MessageFormat::Json
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.cli.global.quiet
+    }
+
+    pub fn verbose(&self) -> bool {
+        self.cli.global.verbose
+    }
+
+    pub fn project(&self) -> Result<&Project> {
+        if let Some(p) = self.project.get() {
+            return Ok(p);
+        }
+        let p = Project::find(&self.cwd)?;
+        Ok(self.project.get_or_init(|| p))
+    }
+
+    /// The platform table: the project's toolchains.toml, else pbuild's own.
+    pub fn table(&self) -> Result<&Table> {
+        Ok(&self.project()?.table)
+    }
+
+    /// Settings for `o` (the flags, perhaps adjusted by the command). When they cannot be made,
+    /// project.toml's warnings are shown first: a misspelt key may be the very cause.
+    pub fn settings(&self, o: &Overrides) -> Result<Settings> {
+        let project = self.project()?;
+        Settings::load(o, &self.cwd, project).inspect_err(|_| {
+            for w in &project.warnings {
+                eprintln!("{}", term::warning(w));
+            }
+        })
+    }
+
+    /// `p` relative to the current directory when it lies below it.
+    pub fn shown(&self, p: &Path) -> String {
+        crate::paths::shown(p, &self.cwd)
+    }
+}
+
+pub fn run(cli: &Cli) -> Result<()> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    let g = &cli.global;
+    let overrides = Overrides {
+        platform: g.platform.clone(),
+        app: g.app.clone(),
+        appdir: g.appdir.clone(),
+        tree: g.tree.clone(),
+        target_dir: g.target_dir.clone(),
+        no_cache: g.no_cache,
+        launcher: g.launcher.clone(),
+        no_pch: g.no_pch,
+        no_wait: g.no_wait,
+        ..Overrides::default()
+    };
+    let ctx = Ctx {
+        cli,
+        cwd,
+        overrides,
+        project: OnceCell::new(),
+    };
+    match &cli.command {
+        Command::Build(args) => build::build(&ctx, args),
+        Command::Clean(args) => build::clean(&ctx, args),
+        Command::Flash(args) => flash::flash(&ctx, args),
+        Command::Device(args) => device::device(&ctx, args),
+        Command::Inspect(args) => inspect::inspect(&ctx, args),
+        Command::Sim(sim) => sim::sim(&ctx, sim),
+        Command::Watch(args) => watch::watch(&ctx, args),
+        Command::Doctor(args) => doctor::doctor(&ctx, args),
+        Command::Completions(args) => doctor::completions(args),
+        Command::New(args) => new::new(&ctx, args),
+        Command::Preprocess(args) => preprocess::preprocess(&ctx, args),
+        Command::Cache(c) => cache::cache(&ctx, c),
+    }
+}

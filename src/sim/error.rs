@@ -1,0 +1,25 @@
+//! What can go wrong with a simulated device: typed data for the front end to explain.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SimError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a simulated device: {why}", dir.display())]
+    NotADevice { dir: PathBuf, why: String },
+    #[error("{} already holds a simulated device", dir.display())]
+    Exists { dir: PathBuf },
+    #[error(
+        "no bootloader version is recorded for system version {version} (before Device OS 0.7.0)"
+    )]
+    NoBootloaderFor { version: u16 },
+    #[error("invalid serial `{serial}`: a Particle device ID is 24 hex digits")]
+    BadSerial { serial: String },
+}
