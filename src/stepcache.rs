@@ -1,6 +1,6 @@
 //! The content-addressed step cache: the outputs of compile, archive and link steps, stored under a
 //! key of everything that determines them and restored instead of running the tool. Unaware of the
-//! graph and of dirtiness: `task` asks it before running a step and tells it after.
+//! graph and of dirtiness: `build::runner` asks it before running a step and tells it after.
 //!
 //! The key of a step (`StepKey`) hashes: the tool's identity (resolved path, size, mtime), the
 //! working directory and every argument with pbuild's target directory replaced by a marker (so a

@@ -11,7 +11,7 @@ use super::args::{DfuArgs, FlashArgs, SystemPolicy};
 use super::device::render_boot;
 use crate::build::Artifact;
 use crate::config::{Platform, Settings, Table, Target};
-use crate::device::preflight::Plan;
+use crate::device::preflight::FlashPlan;
 use crate::error::{Error, Result};
 use crate::flash::connect::Connection;
 use crate::flash::deploy::{self, Request};
@@ -271,7 +271,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
 
 /// The plan as a JSON line, or (unless quiet) what the device does now, what is skipped, the
 /// writes, and what it will do after them.
-pub(crate) fn show_plan(plan: &Plan, json: bool, quiet: bool, device: &str) {
+pub(crate) fn show_plan(plan: &FlashPlan, json: bool, quiet: bool, device: &str) {
     if json {
         println!(
             "{}",

@@ -1,5 +1,6 @@
 //! Settings for a run: CLI flags over environment over `project.toml` over defaults, each value
-//! with the place it came from.
+//! with the place it came from; and the project they start from ([`Project`]: its root,
+//! project.toml and the platform table, read once per command).
 
 pub mod platform;
 pub mod project;

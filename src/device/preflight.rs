@@ -197,7 +197,7 @@ impl fmt::Display for Problem {
 }
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct FlashPlan {
     pub writes: Vec<Write>,
     pub skipped: Vec<Skip>,
     pub problems: Vec<Problem>,
@@ -208,7 +208,7 @@ pub struct Plan {
     pub predicted: Installed,
 }
 
-impl Plan {
+impl FlashPlan {
     /// Whether the flash must not go ahead (with `force`, only fatal problems refuse).
     pub fn refused(&self, force: bool) -> bool {
         if force {
@@ -262,7 +262,7 @@ pub fn system_update_needed(installed: &Installed, images: &[Image]) -> Vec<Stri
     out
 }
 
-pub fn plan(installed: &Installed, images: &[Image]) -> Plan {
+pub fn plan(installed: &Installed, images: &[Image]) -> FlashPlan {
     let layout = &installed.map;
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
@@ -400,7 +400,7 @@ pub fn plan(installed: &Installed, images: &[Image]) -> Plan {
             after: after.clone(),
         });
     }
-    Plan {
+    FlashPlan {
         writes,
         skipped,
         problems,

@@ -15,7 +15,7 @@ use crate::config::{Platform, Table, Target};
 use crate::device::SlotMap;
 use crate::device::boot::BootState;
 use crate::device::installed::Installed;
-use crate::device::preflight::{self, Image, Plan, Problem, Write};
+use crate::device::preflight::{self, FlashPlan, Image, Problem, Write};
 use crate::error::{Error, Result};
 
 /// The device as the decision needs it: what is installed, and writing one image.
@@ -52,7 +52,7 @@ pub struct Request<'a> {
 /// What was decided and done.
 #[derive(Debug)]
 pub struct Deployed {
-    pub plan: Plan,
+    pub plan: FlashPlan,
     /// One per image written (empty on a dry run or when nothing needed writing).
     pub notes: Vec<Note>,
 }
@@ -84,22 +84,24 @@ pub fn run(
     let mut images = images_of(&build(req.target)?, req.force)?;
     let installed = device.read_installed(&SlotMap::of(req.table, device_p))?;
 
+    // One preflight in the common case; a second only when the system parts are added.
+    let mut plan = preflight::plan(&installed, &images);
     let mut system_note = None;
     if req.target == Target::Main {
-        let needs = system_needed(&installed, &images);
+        let needs = system_needed(&installed, &images, &plan);
         if !needs.is_empty() {
             let why = needs.join("; ");
             match req.system {
                 SystemPolicy::Auto => {
                     on(Event::AddingSystem { why: &why });
                     images = images_of(&build(Target::Modules)?, req.force)?;
+                    plan = preflight::plan(&installed, &images);
                 }
                 SystemPolicy::Never => system_note = Some(why),
             }
         }
     }
 
-    let plan = preflight::plan(&installed, &images);
     on(Event::Planned(&plan));
     if plan.refused(req.force) {
         return Err(Error::FlashRefused {
@@ -122,11 +124,12 @@ pub fn run(
 
 /// Why the system parts must be flashed before these images: the app's unmet dependencies on
 /// system parts, or (when those are met) a system on the device that does not boot as it is
-/// (a flash of system parts that was stopped half way). Empty when none.
-pub fn system_needed(installed: &Installed, images: &[Image]) -> Vec<String> {
+/// (a flash of system parts that was stopped half way), as `plan` (preflight of these images)
+/// predicts. Empty when none.
+pub fn system_needed(installed: &Installed, images: &[Image], plan: &FlashPlan) -> Vec<String> {
     let mut needs = preflight::system_update_needed(installed, images);
     if needs.is_empty() {
-        let trial = preflight::plan(installed, images);
+        let trial = plan;
         if trial.after.state != BootState::RunningUserApp
             && trial
                 .after
@@ -144,7 +147,7 @@ pub fn system_needed(installed: &Installed, images: &[Image]) -> Vec<String> {
 }
 
 /// What may be done about a refused plan, most useful first.
-fn remedies(plan: &Plan, system_note: Option<String>) -> Vec<Remedy> {
+fn remedies(plan: &FlashPlan, system_note: Option<String>) -> Vec<Remedy> {
     let mut out = Vec::new();
     if let Some(why) = system_note {
         out.push(Remedy::AddSystem { why });
@@ -174,7 +177,7 @@ fn remedies(plan: &Plan, system_note: Option<String>) -> Vec<Remedy> {
 /// would do now. A failed write ends it too, naming the image.
 pub fn execute(
     device: &mut dyn Device,
-    plan: &Plan,
+    plan: &FlashPlan,
     installed: &Installed,
     images: &[Image],
     stop: Option<&AtomicBool>,
@@ -220,7 +223,7 @@ pub fn execute(
 /// The error for a flash stopped after `done` images, naming what was and was not written and
 /// what the device would do if it were reset now (preflight on what was written).
 fn stopped(
-    plan: &Plan,
+    plan: &FlashPlan,
     installed: &Installed,
     images: &[Image],
     done: usize,

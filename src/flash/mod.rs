@@ -23,7 +23,7 @@ use crate::config::Table;
 use crate::device::SlotMap;
 use crate::device::boot::Boot;
 use crate::device::installed::{FlashReader, Installed, read_installed};
-use crate::device::preflight::{Plan, Problem, Write};
+use crate::device::preflight::{FlashPlan, Problem, Write};
 
 /// The one-line udev rule for Gen 2 devices (particle-facts.md §7).
 pub const UDEV_RULE: &str = r#"SUBSYSTEMS=="usb", ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??", GROUP="plugdev", MODE="0666", ENV{ID_MM_DEVICE_IGNORE}="1""#;
@@ -54,7 +54,7 @@ pub enum Event<'a> {
         why: &'a str,
     },
     /// What will be written and what the device will do after it (also on `--dry-run`).
-    Planned(&'a Plan),
+    Planned(&'a FlashPlan),
     /// `--force`: flashing despite these problems.
     Forced(&'a [Problem]),
     /// Ctrl-C stopped the flash after `done` images; `now` is what a reset would do.
@@ -219,5 +219,128 @@ pub fn select<'a>(listing: &'a Listing, serial: Option<&str>) -> Result<&'a DfuD
         many => Err(FlashError::SeveralDevices {
             devices: many.iter().map(|d| d.describe()).collect(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Records every command line and answers with a canned run; for `-U FILE`, writes
+    /// `upload` into FILE as dfu-util would.
+    struct Recorder {
+        calls: RefCell<Vec<Vec<String>>>,
+        answer: ToolRun,
+        upload: Vec<u8>,
+    }
+
+    impl DfuTool for Recorder {
+        fn run(&self, args: &[String]) -> Result<ToolRun, FlashError> {
+            self.calls.borrow_mut().push(args.to_vec());
+            if let Some(i) = args.iter().position(|a| a == "-U") {
+                std::fs::write(&args[i + 1], &self.upload).unwrap();
+            }
+            Ok(self.answer.clone())
+        }
+    }
+
+    fn photon() -> DfuDevice {
+        DfuDevice {
+            vid: 0x2b04,
+            pid: 0xd006,
+            serial: "3c0021000a47343432313031".into(),
+            path: "1-2".into(),
+            devnum: "5".into(),
+            alts: vec![(0, "@Internal Flash".into())],
+            platform: Some((6, "photon".into())),
+        }
+    }
+
+    #[test]
+    fn a_download_names_the_device_address_and_leave_and_reads_the_outcome() {
+        // dfu-util 0.11's lines after a write with :leave to a Particle device (§7).
+        let tool = Recorder {
+            calls: RefCell::new(Vec::new()),
+            answer: ToolRun {
+                code: Some(74),
+                stdout: "Download done.\nFile downloaded successfully\n".into(),
+                stderr: "dfu-util: Error during download get_status\n".into(),
+            },
+            upload: Vec::new(),
+        };
+        let mut seen = Vec::new();
+        let mut on = |e: Event<'_>| {
+            if let Event::Command(a) = e {
+                seen.push(a.join(" "))
+            }
+        };
+        let mut dfu = Dfu {
+            tool: &tool,
+            on_event: &mut on,
+        };
+        let note = dfu
+            .download(&photon(), 0x080A_0000, true, Path::new("/x/app.dfu"))
+            .unwrap();
+        assert_eq!(note, Note::LeftWithStatusError);
+        assert_eq!(
+            tool.calls.borrow()[0].join(" "),
+            "-d 2b04:d006 -a 0 -S 3c0021000a47343432313031 -s 0x080a0000:leave -D /x/app.dfu"
+        );
+        assert_eq!(seen.len(), 1, "each command line is announced");
+    }
+
+    #[test]
+    fn an_upload_reads_the_bytes_back_and_a_short_one_is_an_error() {
+        let ok = ToolRun {
+            code: Some(0),
+            stdout: "Upload done.\n".into(),
+            stderr: String::new(),
+        };
+        let tool = Recorder {
+            calls: RefCell::new(Vec::new()),
+            answer: ok,
+            upload: vec![1, 2, 3, 4],
+        };
+        let mut on = |_: Event<'_>| {};
+        let mut dfu = Dfu {
+            tool: &tool,
+            on_event: &mut on,
+        };
+        assert_eq!(dfu.upload(&photon(), 0x0802_0000, 4).unwrap(), [1, 2, 3, 4]);
+        let args = tool.calls.borrow()[0].clone();
+        assert!(args.join(" ").contains("-s 0x08020000:4 -U"), "{args:?}");
+        assert!(matches!(
+            dfu.upload(&photon(), 0x0802_0000, 8),
+            Err(FlashError::ShortRead { got: 4, .. })
+        ));
+    }
+
+    #[test]
+    fn select_wants_a_serial_when_several_devices_are_there() {
+        let mut second = photon();
+        second.serial = "aaaaaaaaaaaaaaaaaaaaaaaa".into();
+        let listing = Listing {
+            devices: vec![photon(), second],
+            ..Listing::default()
+        };
+        assert!(matches!(
+            select(&listing, None),
+            Err(FlashError::SeveralDevices { devices }) if devices.len() == 2
+        ));
+        assert_eq!(
+            select(&listing, Some("AAAAAAAAAAAAAAAAAAAAAAAA"))
+                .unwrap()
+                .serial,
+            "aaaaaaaaaaaaaaaaaaaaaaaa"
+        );
+        assert!(matches!(
+            select(&listing, Some("b")),
+            Err(FlashError::NotFound { .. })
+        ));
+        assert!(matches!(
+            select(&Listing::default(), None),
+            Err(FlashError::NoDevice { .. })
+        ));
     }
 }

@@ -1,4 +1,5 @@
-//! The plan cache: one JSON file per fingerprint under the build state directory.
+//! The plan store: one JSON file per fingerprint under the build state directory (the newest
+//! few kept), and the name a plan has in the content cache.
 
 use std::path::{Path, PathBuf};
 
