@@ -33,14 +33,7 @@ impl FakeDevice {
         let t = Table::embedded();
         let sim = SimDevice::create(
             &dir.path().join("dev"),
-            &CreateOptions {
-                table: &t,
-                platform: t.find(platform).unwrap(),
-                system_version: system,
-                bootloader_version: None,
-                serial: None,
-                empty: false,
-            },
+            &CreateOptions::release(&t, t.find(platform).unwrap(), system),
         )
         .unwrap();
         FakeDevice {
@@ -107,6 +100,19 @@ fn release(dir: &Path, platform: &str, version: u16) -> (Vec<Artifact>, Artifact
         .collect();
     let user = file("user-part", &modules::user_app(&map, version).1);
     (system, user)
+}
+
+/// A release of `built` for `platform` (in a temp dir, kept while the guard lives) and a device
+/// of `device_platform` running `device_version`.
+fn setup(
+    platform: &str,
+    built: u16,
+    device_platform: &str,
+    device_version: u16,
+) -> (tempfile::TempDir, (Vec<Artifact>, Artifact), FakeDevice) {
+    let t = tempfile::tempdir().unwrap();
+    let images = release(t.path(), platform, built);
+    (t, images, FakeDevice::new(device_platform, device_version))
 }
 
 struct Run {
@@ -195,9 +201,7 @@ fn remedies(r: &Run) -> Vec<Remedy> {
 
 #[test]
 fn a_current_system_gets_only_the_app_with_leave() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "photon", 2302);
-    let mut dev = FakeDevice::new("photon", 2302);
+    let (_t, images, mut dev) = setup("photon", 2302, "photon", 2302);
     let r = deploy(&mut dev, app("photon"), &images);
     let done = r.result.unwrap();
     assert_eq!(r.built, [Target::Main]);
@@ -247,9 +251,7 @@ fn an_older_system_gets_the_system_parts_first_and_leave_on_the_last_image_only(
 
 #[test]
 fn with_system_never_an_older_system_is_a_refusal_that_says_what_to_do_and_writes_nothing() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "p1", 2302);
-    let mut dev = FakeDevice::new("p1", 2202);
+    let (_t, images, mut dev) = setup("p1", 2302, "p1", 2202);
     let before = dev.sim.flash.clone();
     let r = deploy(
         &mut dev,
@@ -275,9 +277,7 @@ fn with_system_never_an_older_system_is_a_refusal_that_says_what_to_do_and_write
 
 #[test]
 fn a_build_for_another_platform_is_refused_before_building() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "photon", 2302);
-    let mut dev = FakeDevice::new("electron", 2302);
+    let (_t, images, mut dev) = setup("photon", 2302, "electron", 2302);
     let r = deploy(&mut dev, app("photon"), &images);
     assert_eq!(
         remedies(&r),
@@ -301,9 +301,7 @@ fn a_build_for_another_platform_is_refused_before_building() {
 
 #[test]
 fn system_parts_already_on_the_device_are_skipped() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "electron", 2302);
-    let mut dev = FakeDevice::new("electron", 2302);
+    let (_t, images, mut dev) = setup("electron", 2302, "electron", 2302);
     let r = deploy(
         &mut dev,
         Ask {
@@ -349,9 +347,7 @@ fn a_corrupt_image_is_refused_and_force_writes_it_saying_so() {
 
 #[test]
 fn a_dry_run_decides_everything_and_writes_nothing() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "photon", 2302);
-    let mut dev = FakeDevice::new("photon", 1512);
+    let (_t, images, mut dev) = setup("photon", 2302, "photon", 1512);
     let r = deploy(
         &mut dev,
         Ask {
@@ -379,9 +375,7 @@ fn a_dry_run_decides_everything_and_writes_nothing() {
 
 #[test]
 fn ctrl_c_finishes_the_image_being_written_then_stops_and_says_what_a_reset_would_do() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "photon", 2302);
-    let mut dev = FakeDevice::new("photon", 2202);
+    let (_t, images, mut dev) = setup("photon", 2302, "photon", 2202);
     let stop = AtomicBool::new(true);
     let r = deploy(
         &mut dev,
@@ -410,9 +404,7 @@ fn ctrl_c_finishes_the_image_being_written_then_stops_and_says_what_a_reset_woul
 
 #[test]
 fn a_failed_write_names_the_image_and_nothing_after_it_is_written() {
-    let t = tempfile::tempdir().unwrap();
-    let images = release(t.path(), "photon", 2302);
-    let mut dev = FakeDevice::new("photon", 2202);
+    let (_t, images, mut dev) = setup("photon", 2302, "photon", 2202);
     dev.fail_at = Some(1);
     let r = deploy(&mut dev, app("photon"), &images);
     match r.result {

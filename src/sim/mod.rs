@@ -97,6 +97,20 @@ pub struct CreateOptions<'a> {
     pub empty: bool,
 }
 
+impl<'a> CreateOptions<'a> {
+    /// A device as shipped with `system_version`: its bootloader, system parts and an app.
+    pub fn release(table: &'a Table, platform: &'a Platform, system_version: u16) -> Self {
+        CreateOptions {
+            table,
+            platform,
+            system_version,
+            bootloader_version: None,
+            serial: None,
+            empty: false,
+        }
+    }
+}
+
 pub struct SimDevice {
     pub dir: PathBuf,
     pub identity: Identity,
@@ -351,12 +365,9 @@ mod tests {
         let dev = SimDevice::create(
             &dir.path().join("dev"),
             &CreateOptions {
-                table: &t,
-                platform: t.find(platform).unwrap(),
-                system_version: version,
                 bootloader_version: bootloader,
-                serial: None,
                 empty,
+                ..CreateOptions::release(&t, t.find(platform).unwrap(), version)
             },
         )
         .unwrap();

@@ -15,12 +15,8 @@ fn device(platform: &str, system: u16, bootloader: Option<u16>) -> (tempfile::Te
     let dev = SimDevice::create(
         &dir.path().join("d"),
         &CreateOptions {
-            table: &t,
-            platform: t.find(platform).unwrap(),
-            system_version: system,
             bootloader_version: bootloader,
-            serial: None,
-            empty: false,
+            ..CreateOptions::release(&t, t.find(platform).unwrap(), system)
         },
     )
     .unwrap();

@@ -107,12 +107,8 @@ fn sim(dir: &Path, platform: &str, system: u16, bootloader: Option<u16>) -> SimD
     SimDevice::create(
         dir,
         &CreateOptions {
-            table: &t,
-            platform: t.find(platform).unwrap(),
-            system_version: system,
             bootloader_version: bootloader,
-            serial: None,
-            empty: false,
+            ..CreateOptions::release(&t, t.find(platform).unwrap(), system)
         },
     )
     .unwrap()
