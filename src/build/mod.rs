@@ -57,7 +57,8 @@ pub struct BuildOptions<'a> {
 
 pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     // A tree or app path with a space goes to make through a link (see `links`).
-    let (app, aliases) = links::make_safe(&s.tree.root, s.app.as_ref(), &s.state_dir())?;
+    let app = s.app.as_ref().filter(|_| s.target.has_app());
+    let (app, aliases) = links::make_safe(&s.tree.root, app, &s.state_dir())?;
     let app = app.as_ref();
     let mut reporter = Unaliasing {
         inner: opts.reporter,

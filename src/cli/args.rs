@@ -87,6 +87,8 @@ pub enum TargetArg {
     Main,
     /// System parts and the user part, like `make -C modules`.
     Modules,
+    /// The bootloader, like `make -C bootloader` (flash stages it for the system to apply).
+    Bootloader,
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,13 +250,26 @@ pub enum SystemPolicy {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  pbuild flash                                  build what is stale and flash it\n  pbuild flash --dry-run                        the plan, and what the device does after it\n  pbuild flash --target modules                 the system parts too (skipping those on the device)\n  pbuild flash system-part1@2.2.0.bin system-part2@2.2.0.bin bootloader@2.2.0.bin\n                                                release binaries, each to its address; a bootloader\n                                                is staged for the system to apply (as `particle update`)"
+)]
 pub struct FlashArgs {
+    /// Module files to flash instead of building: `.bin` or `.dfu` system parts, a user part,
+    /// monolithic firmware, a bootloader. Each goes to the address its header names, in a safe
+    /// order, with the same checks; a bootloader is staged in the OTA region for the system to
+    /// apply at its next boot.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub dfu: DfuArgs,
-    /// Build, read the device and print the plan and what the device would do after it;
-    /// write nothing.
+    /// Build, read the device and print the plan (a staged bootloader and the resets it takes
+    /// included) and what the device would do after it; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write system parts (or a bootloader) older than the device's. Without it such a flash
+    /// is refused, saying what is older.
+    #[arg(long)]
+    pub allow_downgrade: bool,
     /// System parts: `auto` adds them when the app needs a newer system than the device has
     /// (the safe-mode trap); `never` refuses instead.
     #[arg(long, value_enum, default_value_t = SystemPolicy::Auto)]
@@ -330,6 +345,7 @@ impl From<TargetArg> for crate::config::Target {
         match t {
             TargetArg::Main => crate::config::Target::Main,
             TargetArg::Modules => crate::config::Target::Modules,
+            TargetArg::Bootloader => crate::config::Target::Bootloader,
         }
     }
 }

@@ -101,7 +101,17 @@ pub(crate) fn render_slots(installed: &Installed) -> String {
     out
 }
 pub(crate) fn render_boot(when: &str, b: &Boot) -> String {
-    let mut out = format!("{when}: {} ({})\n", b.state, b.led);
+    let mut out = String::new();
+    for e in &b.events {
+        out.push_str(&format!("{when}: {e}\n"));
+    }
+    if b.boots > 1 {
+        out.push_str(&format!(
+            "{when}: it starts {} times (it resets by itself to apply an update)\n",
+            b.boots
+        ));
+    }
+    out.push_str(&format!("{when}: {} ({})\n", b.state, b.led));
     for r in &b.reasons {
         out.push_str(&format!("  because {r}\n"));
     }

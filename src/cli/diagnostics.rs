@@ -157,6 +157,10 @@ pub fn remedy(r: &Remedy) -> String {
             "{why}: flash with --system auto (the default) to flash the tree's system parts first, or --target modules"
         ),
         Remedy::UpdateBootloader => "update the bootloader first: with the device in listening mode (blinking blue), `particle flash --serial bootloader-<version>-<platform>.bin` or `particle update` writes it in normal mode; then flash again".into(),
+        Remedy::GiveBootloader { needs, why } => format!(
+            "the system parts need bootloader >= {needs}, which pbuild stages for the system to apply, but {why}: give a bootloader file with them, e.g. `pbuild flash <system parts…> bootloader@<version>+lto.bin` (particle-cli's assets/updates, or a Device OS release)"
+        ),
+        Remedy::AllowDowngrade => "--allow-downgrade writes them anyway (an app built for the newer system then stays in safe mode until the system matches it)".into(),
         Remedy::Rebuild => "the binary is corrupt: rebuild it (`pbuild clean`, then flash again)".into(),
         Remedy::Force => "--force flashes it anyway".into(),
     }
@@ -204,6 +208,9 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
             }
             h
         }
+        FlashError::Unplugged { label, written, not_written, when_back, .. } => format!(
+            "the device is no longer on USB (unplugged, or it lost power): written: {written}; cut short: {label}; not written: {not_written}\nwhen it is powered again it will be {when_back}\nto finish, put it in DFU mode (hold MODE, tap RESET, release MODE when it blinks yellow) and run `pbuild flash` again: it writes only what is still missing"
+        ),
         FlashError::NotWritable { .. } => "the Gen 2 bootloader only accepts DFU writes from 0x08020000 up; check the image with `pbuild inspect`".into(),
         FlashError::WrongDevice { .. } => "the .dfu file was made for another platform; rebuild for this device's platform".into(),
         FlashError::Failed { .. } | FlashError::ShortRead { .. } => {

@@ -14,7 +14,7 @@ use crate::config::{Platform, Settings, Table, Target};
 use crate::device::preflight::FlashPlan;
 use crate::error::{Error, Result};
 use crate::flash::connect::Connection;
-use crate::flash::deploy::{self, Request};
+use crate::flash::deploy::{self, Request, Source};
 use crate::flash::{self, Connected, Dfu, DfuDevice, Event, Note};
 
 impl From<SystemPolicy> for deploy::SystemPolicy {
@@ -53,11 +53,12 @@ impl Printer {
                 eprintln!("  reading {len} bytes at {address:#010x}")
             }
             Event::Writing { n, total, write } if human => eprintln!(
-                "Flashing [{n}/{total}] {} ({}, {} bytes) at {:#010x}{}",
+                "Flashing [{n}/{total}] {} ({}, {} byte{}) {}{}",
                 write.label,
                 write.what,
                 write.len,
-                write.address,
+                if write.len == 1 { "" } else { "s" },
+                at(write),
                 if write.leave { ", then reset" } else { "" }
             ),
             Event::Written {
@@ -70,7 +71,7 @@ impl Printer {
                 if self.json {
                     println!(
                         "{}",
-                        json!({"reason": "flash-written", "n": n, "total": total, "file": write.path,
+                        json!({"reason": "flash-written", "n": n, "total": total, "file": write.path(), "alt": write.alt,
                                "what": write.what, "address": write.address, "len": write.len,
                                "leave": write.leave, "seconds": seconds,
                                "reset_status_error": note == Note::LeftWithStatusError})
@@ -88,6 +89,19 @@ impl Printer {
                 "The device's system is older than the app needs ({why}): building the system parts of the tree (Device OS {}) to flash first",
                 self.tree_version
             ),
+            Event::AddingBootloader { needs, has } if human => eprintln!(
+                "The system parts need bootloader >= {needs} and the device has {}: building the tree's bootloader to stage for the system to apply",
+                has.map_or("none".to_string(), |h| h.to_string())
+            ),
+            Event::Downgrading(lines) if !self.quiet => {
+                for l in lines {
+                    eprintln!("{}", super::term::warning(l));
+                }
+                eprintln!(
+                    "{}",
+                    super::term::warning("--allow-downgrade: writing the older modules")
+                );
+            }
             Event::Planned(plan) => show_plan(plan, self.json, self.quiet, &self.device),
             Event::Forced(problems) if !self.quiet => {
                 for p in problems {
@@ -148,6 +162,11 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         o.target = Some(t.into());
     }
     let table = ctx.table()?;
+    // Given files are read first: a missing one is said before any device is looked for.
+    let files = match args.files.is_empty() {
+        true => None,
+        false => Some(deploy::images_of_files(&args.files)?),
+    };
     let conn = connection(ctx, &args.dfu)?;
     let printer = Printer {
         verbose: ctx.verbose(),
@@ -175,20 +194,33 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         eprintln!("Device: {}", dev.describe());
     }
 
-    // The platform: as configured, else the device's.
-    let mut settings = ctx.settings(&o)?;
-    if settings.platform.is_none() {
-        o.platform = Some(device_platform.name.clone());
-        settings = ctx.settings(&o)?;
-    }
-    let build_platform = settings.platform()?.clone();
+    // What to flash: the files, or a build for the configured platform, else the device's.
+    let settings = match &files {
+        Some(_) => None,
+        None => {
+            let mut s = ctx.settings(&o)?;
+            if s.platform.is_none() {
+                o.platform = Some(device_platform.name.clone());
+                s = ctx.settings(&o)?;
+            }
+            Some(s)
+        }
+    };
+    let source = match (files, &settings) {
+        (Some(images), _) => Source::Files(images),
+        (None, Some(s)) => Source::Build {
+            platform: s.platform()?.clone(),
+            target: s.target,
+        },
+        (None, None) => unreachable!("settings are loaded when there are no files"),
+    };
     let request = Request {
         table,
         device_platform: &device_platform,
-        build_platform: &build_platform,
-        target: settings.target,
+        source,
         system: args.system.into(),
         force: args.force,
+        allow_downgrade: args.allow_downgrade,
         dry_run: args.dry_run,
         stop: Some(&stop),
     };
@@ -197,11 +229,17 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         quiet: ctx.quiet(),
         json,
         device: dev.serial.clone(),
-        tree_version: settings.tree.version_string.clone(),
+        tree_version: settings
+            .as_ref()
+            .map(|s| s.tree.version_string.clone())
+            .unwrap_or_default(),
     };
     let mut build = |target: Target| {
-        if target == settings.target {
-            build_target(ctx, &settings)
+        let s = settings
+            .as_ref()
+            .expect("deploy builds only for a build source");
+        if target == s.target {
+            build_target(ctx, s)
         } else {
             let mut o = o.clone();
             o.target = Some(target);
@@ -212,6 +250,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         &mut Connected {
             dfu: &mut dfu,
             dev: &dev,
+            table,
         },
         &request,
         &mut build,
@@ -255,9 +294,10 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
             json!({"reason": "flash-finished", "success": true, "written": done.notes.len(), "after": plan.after})
         );
     } else if !ctx.quiet() && !plan.writes.is_empty() {
+        let n = done.notes.len();
         eprintln!(
-            "Flashed {} image(s) to {}; it reset and should now be {}",
-            done.notes.len(),
+            "Flashed {n} {} to {}; it reset and should now be {}",
+            if n == 1 { "image" } else { "images" },
             dev.describe(),
             match plan.after.state {
                 crate::device::boot::BootState::RunningUserApp =>
@@ -267,6 +307,14 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where a write goes: "at 0x080a0000", or "at DCT offset 1753 (alt 1)".
+fn at(w: &crate::device::preflight::Write) -> String {
+    match w.alt {
+        0 => format!("at {:#010x}", w.address),
+        alt => format!("at DCT offset {} (alt {alt})", w.address),
+    }
 }
 
 /// The plan as a JSON line, or (unless quiet) what the device does now, what is skipped, the
@@ -279,7 +327,7 @@ pub(crate) fn show_plan(plan: &FlashPlan, json: bool, quiet: bool, device: &str)
                 "reason": "flash-plan",
                 "device": device,
                 "writes": plan.writes.iter().map(|w| json!({
-                    "file": w.path, "what": w.what, "address": w.address, "len": w.len, "leave": w.leave,
+                    "file": w.path(), "alt": w.alt, "what": w.what, "address": w.address, "len": w.len, "leave": w.leave,
                 })).collect::<Vec<_>>(),
                 "skipped": plan.skipped.iter().map(|s| json!({"file": s.label, "why": s.why})).collect::<Vec<_>>(),
                 "problems": plan.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
@@ -299,11 +347,11 @@ pub(crate) fn show_plan(plan: &FlashPlan, json: bool, quiet: bool, device: &str)
     eprintln!("Plan:");
     for (i, w) in plan.writes.iter().enumerate() {
         eprintln!(
-            "  {}. {} ({}) at {:#010x}{}",
+            "  {}. {} ({}) {}{}",
             i + 1,
             w.label,
             w.what,
-            w.address,
+            at(w),
             if w.leave { ":leave" } else { "" }
         );
     }

@@ -33,7 +33,7 @@ use crate::build::Artifact;
 use crate::config::{Overrides, Settings, Target};
 use crate::error::{Error, Result};
 use crate::flash::connect::Connection;
-use crate::flash::deploy::{self, Request, SystemPolicy};
+use crate::flash::deploy::{self, Request, Source, SystemPolicy};
 use crate::flash::{self, Connected, Dfu, FlashError};
 use crate::watch::Scope;
 
@@ -393,7 +393,7 @@ impl Flasher {
         };
         let table = ctx.table()?;
         let device_platform = platform_of(table, &dev)?;
-        let build_platform = s.platform()?;
+        let build_platform = s.platform()?.clone();
         let steps = Printer {
             verbose: ui.verbose,
             quiet: ui.quiet,
@@ -404,10 +404,13 @@ impl Flasher {
         let request = Request {
             table,
             device_platform: &device_platform,
-            build_platform,
-            target: Target::Main,
+            source: Source::Build {
+                platform: build_platform,
+                target: Target::Main,
+            },
             system: SystemPolicy::Never,
             force: false,
+            allow_downgrade: false,
             dry_run: false,
             stop: None,
         };
@@ -415,6 +418,7 @@ impl Flasher {
             &mut Connected {
                 dfu: &mut dfu,
                 dev: &dev,
+                table,
             },
             &request,
             &mut |_| Ok(vec![artifact.clone()]),

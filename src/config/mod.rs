@@ -20,6 +20,8 @@ pub enum Target {
     Main,
     /// System parts and the user part (Device OS `modules/`).
     Modules,
+    /// The bootloader (Device OS `bootloader/`); no app.
+    Bootloader,
 }
 
 impl Target {
@@ -27,6 +29,7 @@ impl Target {
         match self {
             Target::Main => "main",
             Target::Modules => "modules",
+            Target::Bootloader => "bootloader",
         }
     }
 
@@ -34,8 +37,14 @@ impl Target {
         match text {
             "main" => Some(Target::Main),
             "modules" => Some(Target::Modules),
+            "bootloader" => Some(Target::Bootloader),
             _ => None,
         }
+    }
+
+    /// Whether the target builds the app (the bootloader has none).
+    pub fn has_app(self) -> bool {
+        self != Target::Bootloader
     }
 }
 

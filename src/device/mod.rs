@@ -18,6 +18,33 @@ pub const FIRST_WRITABLE: u32 = 0x0802_0000;
 pub const FLASH_END: u32 = 0x0810_0000;
 /// Size of the factory reset slot (a user part).
 pub const FACTORY_SIZE: u32 = 0x2_0000;
+/// Where a module is staged for the system to apply at its next boot: the OTA region, reached
+/// over DFU alt 0 (`module_ota` in `hal/src/{photon,electron}/ota_module_bounds.c:11/12`, v2.3.1;
+/// particle-cli 2.16 `specifications.js` `otaRegion`). A bootloader goes here, never to 0x08000000.
+pub const OTA_START: u32 = 0x080C_0000;
+/// The DCT's `ota_update_flag`: its offset in `application_dct_t`, which is the address DFU alt 1
+/// takes (`SPARK_Firmware_Driver/inc/dct.h:84,192`, `usbd_dct_if.c:51-57`).
+pub const OTA_FLAG_OFFSET: u32 = 1753;
+/// The flag's values: apply the staged module at the next boot, or nothing to do (`dct.h:237-238`).
+pub const OTA_FLAG_SET: u8 = 0xA5;
+pub const OTA_FLAG_CLEAR: u8 = 0xFF;
+/// DFU alt settings of the Gen 2 bootloader: internal flash, and the DCT (particle-facts.md §2).
+pub const ALT_FLASH: u8 = 0;
+pub const ALT_DCT: u8 = 1;
+
+/// End of the OTA region (exclusive): 0x08100000 on Photon/P1 (256 K, over the factory slot's
+/// address range), 0x080E0000 on the Electron (128 K) (`ota_module_bounds.c`, v2.3.1).
+pub fn ota_end(platform_id: u16) -> u32 {
+    if platform_id == ELECTRON {
+        0x080E_0000
+    } else {
+        0x0810_0000
+    }
+}
+
+/// Platform id of the Electron, whose system firmware differs in the rules below: it does not
+/// validate the bootloader or system part 2 at boot, and it carries a bootloader image of its own.
+pub const ELECTRON: u16 = 10;
 
 /// What a slot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

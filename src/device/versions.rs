@@ -21,7 +21,7 @@ pub const RELEASES: &[(&str, u16, Option<u16>)] = &[
     ("0.6.1", 105, None),
     ("0.6.2", 108, None),
     ("0.6.3", 109, None),
-    ("0.6.4", 110, None),
+    ("0.6.4", 110, Some(11)),
     ("0.7.0", 207, Some(101)),
     ("0.9.0", 403, Some(300)),
     ("1.0.0", 1000, Some(201)),
@@ -48,8 +48,25 @@ pub const RELEASES: &[(&str, u16, Option<u16>)] = &[
     ("2.3.1", 2302, Some(1006)),
 ];
 
-/// From Device OS 2.0.0 on, system part 2 requires bootloader >= 1003 (`BOOTLOADER_DEPENDENCY`).
-pub const BOOTLOADER_DEPENDENCY_2X: u16 = 1003;
+/// What system part 2 of a release requires of the bootloader (`BOOTLOADER_DEPENDENCY`, its
+/// second dependency, on bootloader index 0), and the version of the bootloader image the
+/// Electron's index-3 system part carries (`hal/src/stm32f2xx/bootloader_platform_10.c`, header
+/// at +0x184), from `modules/shared/system_module_version.mk` of each tag named here
+/// (particle-iot/device-os, read for pbuild). 0.6.4: no dependency, and every Gen 2 platform
+/// carries bootloader 11 (v0.6.4 `bootloader/import.mk:2`, `hal/src/stm32f2xx/bootloader.cpp:10-15`).
+/// Releases between two rows are taken as the row below them.
+pub const BOOTLOADER_FACTS: &[(&str, u16, Option<u16>, u16)] = &[
+    // (release, system version, BOOTLOADER_DEPENDENCY, Electron image version)
+    ("0.6.4", 110, None, 11),
+    ("0.7.0", 207, None, 101),
+    ("0.9.0", 403, Some(101), 101),
+    ("1.0.0", 1000, Some(201), 201),
+    ("1.1.0", 1102, Some(201), 301),
+    ("1.2.1", 1213, Some(311), 311),
+    ("1.3.1", 1321, Some(400), 400),
+    ("2.0.0", 2008, Some(1003), 400),
+    ("2.0.1", 2011, Some(1003), 1004),
+];
 
 /// The release string for a system module version, when it is one of the recorded releases.
 pub fn release_of(system_version: u16) -> Option<&'static str> {
@@ -68,7 +85,7 @@ pub fn describe(system_version: u16) -> String {
 }
 
 /// The bootloader shipped with `system_version`, or with the nearest recorded release below it:
-/// `(bootloader version, release it came from)`. `None` below 0.7.0, where none is recorded.
+/// `(bootloader version, release it came from)`. `None` below 0.6.4, where none is recorded.
 pub fn shipped_bootloader(system_version: u16) -> Option<(u16, &'static str)> {
     RELEASES
         .iter()
@@ -77,9 +94,21 @@ pub fn shipped_bootloader(system_version: u16) -> Option<(u16, &'static str)> {
         .next_back()
 }
 
-/// The bootloader version a system part 2 of `system_version` depends on, where recorded.
+fn facts(system_version: u16) -> Option<&'static (&'static str, u16, Option<u16>, u16)> {
+    BOOTLOADER_FACTS.iter().rfind(|f| f.1 <= system_version)
+}
+
+/// The bootloader version a system part 2 of `system_version` depends on, where it has one.
 pub fn bootloader_dependency(system_version: u16) -> Option<u16> {
-    (system_version >= 2000).then_some(BOOTLOADER_DEPENDENCY_2X)
+    facts(system_version).and_then(|f| f.2)
+}
+
+/// The version of the bootloader image the system firmware of `system_version` carries for
+/// `platform_id`, if it carries one: the Electron's (in its index-3 part), and in 0.6.x every
+/// Gen 2 platform's (version 11).
+pub fn carried_bootloader(platform_id: u16, system_version: u16) -> Option<u16> {
+    let f = facts(system_version)?;
+    (platform_id == super::ELECTRON || system_version < super::boot::SYSTEM_070).then_some(f.3)
 }
 
 #[cfg(test)]
@@ -94,7 +123,8 @@ mod tests {
         // Between releases and above the table: the nearest release below.
         assert_eq!(shipped_bootloader(2250), Some((1006, "2.2.0")));
         assert_eq!(shipped_bootloader(3005), Some((1006, "2.3.1")));
-        assert_eq!(shipped_bootloader(110), None);
+        assert_eq!(shipped_bootloader(110), Some((11, "0.6.4")));
+        assert_eq!(shipped_bootloader(102), None);
     }
 
     #[test]
@@ -104,6 +134,11 @@ mod tests {
         assert_eq!(describe(2302), "2302 (Device OS 2.3.1)");
         assert_eq!(describe(2303), "2303");
         assert_eq!(bootloader_dependency(2302), Some(1003));
-        assert_eq!(bootloader_dependency(1512), None);
+        assert_eq!(bootloader_dependency(1512), Some(400));
+        assert_eq!(bootloader_dependency(110), None);
+        assert_eq!(carried_bootloader(10, 2302), Some(1004));
+        assert_eq!(carried_bootloader(10, 2008), Some(400));
+        assert_eq!(carried_bootloader(6, 2302), None);
+        assert_eq!(carried_bootloader(6, 110), Some(11));
     }
 }

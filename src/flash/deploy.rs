@@ -1,9 +1,12 @@
-//! The one flash decision, for `pbuild flash` and `pbuild watch --flash` alike: is the build for
-//! this device's platform; what does the device have; does the app need a newer system (and if
-//! so, add the tree's system parts or refuse); what preflight says about the images; then the
-//! writes, in order, stopping cleanly on Ctrl-C. Preflight's rules are the device's
-//! (`device::preflight`); the policy around them (`--system`, `--force`, what to suggest) is here.
-//! The device is behind [`Device`], so the decision is tested against a fake one.
+//! The one flash decision, for `pbuild flash` (a build or the files given) and
+//! `pbuild watch --flash` alike: is the build for this device's platform; what does the device
+//! have; does the app need a newer system (add the tree's system parts, or refuse); do the
+//! system parts need a newer bootloader (stage the tree's or the given one for the system to
+//! apply); is anything older than what is installed (refuse unless allowed); what preflight says
+//! about the images; then the writes, in order, stopping cleanly on Ctrl-C and saying what is
+//! true when the device disappears. Preflight's rules are the device's (`device::preflight`,
+//! `device::boot`); the policy around them is here. The device is behind [`Device`], so the
+//! decision is tested against a fake one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,15 +16,18 @@ use super::outcome::Note;
 use crate::build::Artifact;
 use crate::config::{Platform, Table, Target};
 use crate::device::SlotMap;
-use crate::device::boot::BootState;
-use crate::device::installed::Installed;
-use crate::device::preflight::{self, FlashPlan, Image, Problem, Write};
+use crate::device::boot::{BootState, boot};
+use crate::device::installed::{Content, Installed};
+use crate::device::preflight::{self, FlashPlan, Image, Problem, Write, WriteData};
 use crate::error::{Error, Result};
+use crate::image::ModuleFunction;
 
-/// The device as the decision needs it: what is installed, and writing one image.
+/// The device as the decision needs it: what is installed, writing one image, and whether it
+/// is still attached (after a failed write).
 pub trait Device {
     fn read_installed(&mut self, map: &SlotMap) -> Result<Installed, FlashError>;
     fn write(&mut self, w: &Write) -> Result<Note, FlashError>;
+    fn present(&mut self) -> bool;
 }
 
 /// What to do when the app needs a newer system than the device has.
@@ -33,16 +39,28 @@ pub enum SystemPolicy {
     Never,
 }
 
+/// What is flashed: a build of the project (asked for through the `build` callback of [`run`]),
+/// or module files as they are.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Build {
+        /// The platform the build is for.
+        platform: Platform,
+        target: Target,
+    },
+    Files(Vec<Image>),
+}
+
 pub struct Request<'a> {
     pub table: &'a Table,
     /// The platform of the device (from its DFU VID:PID).
     pub device_platform: &'a Platform,
-    /// The platform the build is for.
-    pub build_platform: &'a Platform,
-    pub target: Target,
+    pub source: Source,
     pub system: SystemPolicy,
     /// Flash what preflight would refuse (except what cannot be written at all).
     pub force: bool,
+    /// Write system parts or a bootloader older than the device's.
+    pub allow_downgrade: bool,
     /// Decide and report, write nothing.
     pub dry_run: bool,
     /// Set (by a Ctrl-C handler) to stop after the image being written.
@@ -57,37 +75,48 @@ pub struct Deployed {
     pub notes: Vec<Note>,
 }
 
-/// Build (through `build`), check and flash. `build` is asked for the request's target first,
-/// and for `modules` when the system parts must be added; `on` hears every decision.
+/// Decide, then flash. `build` is asked for what the request needs: its target first, `modules`
+/// when the system parts must be added, `bootloader` when one must be staged; `on` hears every
+/// decision.
 pub fn run(
     device: &mut dyn Device,
     req: &Request<'_>,
     build: &mut dyn FnMut(Target) -> Result<Vec<Artifact>>,
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<Deployed> {
-    let (build_p, device_p) = (req.build_platform, req.device_platform);
-    if build_p.id != device_p.id && !req.force {
-        let (vid, pid) = device_p.dfu_ids();
-        return Err(Error::FlashRefused {
-            problems: vec![format!(
-                "the build is for {} ({}) but the device in DFU mode is {} ({}, DFU {vid:04x}:{pid:04x}); flashing it would make the device restore its factory image (flashing green) or enter safe mode",
-                build_p.name,
-                build_p.id,
-                article(&device_p.name),
-                device_p.id,
-            )],
-            remedies: vec![Remedy::BuildFor {
-                platform: device_p.name.clone(),
-            }],
-        });
-    }
-    let mut images = images_of(&build(req.target)?, req.force)?;
+    let device_p = req.device_platform;
+    let mut images = match &req.source {
+        Source::Build { platform, target } => {
+            if platform.id != device_p.id && !req.force {
+                let (vid, pid) = device_p.dfu_ids();
+                return Err(Error::FlashRefused {
+                    problems: vec![format!(
+                        "the build is for {} ({}) but the device in DFU mode is {} ({}, DFU {vid:04x}:{pid:04x}); flashing it would make the device restore its factory image (flashing green) or enter safe mode",
+                        platform.name,
+                        platform.id,
+                        article(&device_p.name),
+                        device_p.id,
+                    )],
+                    remedies: vec![Remedy::BuildFor {
+                        platform: device_p.name.clone(),
+                    }],
+                });
+            }
+            images_of(&build(*target)?, req.force)?
+        }
+        Source::Files(images) => images.clone(),
+    };
     let installed = device.read_installed(&SlotMap::of(req.table, device_p))?;
+    let building = matches!(req.source, Source::Build { .. });
 
-    // One preflight in the common case; a second only when the system parts are added.
+    // One preflight in the common case; again only when modules are added.
     let mut plan = preflight::plan(&installed, &images);
-    let mut system_note = None;
-    if req.target == Target::Main {
+    let mut remedies = Vec::new();
+    if let Source::Build {
+        target: Target::Main,
+        ..
+    } = req.source
+    {
         let needs = system_needed(&installed, &images, &plan);
         if !needs.is_empty() {
             let why = needs.join("; ");
@@ -97,17 +126,54 @@ pub fn run(
                     images = images_of(&build(Target::Modules)?, req.force)?;
                     plan = preflight::plan(&installed, &images);
                 }
-                SystemPolicy::Never => system_note = Some(why),
+                SystemPolicy::Never => remedies.push(Remedy::AddSystem { why }),
             }
         }
     }
 
+    // The system parts need a newer bootloader: stage one with them.
+    let has_bootloader = images.iter().any(|i| {
+        i.header()
+            .is_some_and(|h| h.function == ModuleFunction::Bootloader)
+    });
+    if let Some((needs, has)) = preflight::bootloader_needed(&installed, &images)
+        && !has_bootloader
+    {
+        if building {
+            on(Event::AddingBootloader { needs, has });
+            match build(Target::Bootloader) {
+                Ok(a) => {
+                    images.extend(images_of(&a, req.force)?);
+                    plan = preflight::plan(&installed, &images);
+                }
+                Err(e) => remedies.push(Remedy::GiveBootloader {
+                    needs,
+                    why: e.to_string(),
+                }),
+            }
+        } else {
+            remedies.push(Remedy::GiveBootloader {
+                needs,
+                why: "none of the files is a bootloader".into(),
+            });
+        }
+    }
+
     on(Event::Planned(&plan));
-    if plan.refused(req.force) {
-        return Err(Error::FlashRefused {
-            problems: plan.problems.iter().map(|p| p.to_string()).collect(),
-            remedies: remedies(&plan, system_note),
-        });
+    let downgrades = downgrades(&installed, &images, &plan);
+    if plan.refused(req.force) || (!downgrades.is_empty() && !req.allow_downgrade) {
+        let mut problems: Vec<String> = plan.problems.iter().map(|p| p.to_string()).collect();
+        if !req.allow_downgrade {
+            problems.extend(downgrades.iter().cloned());
+        }
+        remedies.extend(plan_remedies(&plan));
+        if !downgrades.is_empty() && !req.allow_downgrade {
+            remedies.push(Remedy::AllowDowngrade);
+        }
+        return Err(Error::FlashRefused { problems, remedies });
+    }
+    if !downgrades.is_empty() {
+        on(Event::Downgrading(&downgrades));
     }
     if !plan.problems.is_empty() {
         on(Event::Forced(&plan.problems));
@@ -128,37 +194,52 @@ pub fn run(
 /// predicts. Empty when none.
 pub fn system_needed(installed: &Installed, images: &[Image], plan: &FlashPlan) -> Vec<String> {
     let mut needs = preflight::system_update_needed(installed, images);
-    if needs.is_empty() {
-        let trial = plan;
-        if trial.after.state != BootState::RunningUserApp
-            && trial
-                .after
-                .reasons
-                .iter()
-                .any(|r| r.starts_with("system part"))
-        {
-            needs.push(format!(
-                "the system parts on the device do not boot together ({})",
-                trial.after.reasons.join("; ")
-            ));
-        }
+    if needs.is_empty()
+        && matches!(
+            plan.after.state,
+            BootState::MayNotBoot | BootState::SafeMode
+        )
+        && plan
+            .after
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("system part"))
+    {
+        needs.push(format!(
+            "the system parts on the device do not boot together ({})",
+            plan.after.reasons.join("; ")
+        ));
     }
     needs
 }
 
-/// What may be done about a refused plan, most useful first.
-fn remedies(plan: &FlashPlan, system_note: Option<String>) -> Vec<Remedy> {
+/// System parts, monolithic firmware or a bootloader in the plan that are older than what the
+/// device has, one line each.
+pub fn downgrades(installed: &Installed, images: &[Image], plan: &FlashPlan) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(why) = system_note {
-        out.push(Remedy::AddSystem { why });
+    for w in &plan.writes {
+        let Some(info) = w.image.and_then(|i| images[i].header()) else {
+            continue;
+        };
+        let on_device = match info.function {
+            ModuleFunction::SystemPart => installed.system_version(info.index),
+            ModuleFunction::Monolithic => installed.system_summary(),
+            ModuleFunction::Bootloader => installed.bootloader_version(),
+            _ => None,
+        };
+        if let Some(v) = on_device.filter(|v| *v > info.version) {
+            out.push(format!(
+                "{} is version {}, older than the {v} on the device: a downgrade",
+                w.label, info.version
+            ));
+        }
     }
-    if plan
-        .problems
-        .iter()
-        .any(|p| matches!(p, Problem::BootloaderTooOld { .. }))
-    {
-        out.push(Remedy::UpdateBootloader);
-    }
+    out
+}
+
+/// What may be done about a refused plan, most useful first.
+fn plan_remedies(plan: &FlashPlan) -> Vec<Remedy> {
+    let mut out = Vec::new();
     if plan
         .problems
         .iter()
@@ -166,7 +247,7 @@ fn remedies(plan: &FlashPlan, system_note: Option<String>) -> Vec<Remedy> {
     {
         out.push(Remedy::Rebuild);
     }
-    if !plan.refused(true) {
+    if !plan.problems.is_empty() && !plan.refused(true) {
         out.push(Remedy::Force);
     }
     out
@@ -174,7 +255,8 @@ fn remedies(plan: &FlashPlan, system_note: Option<String>) -> Vec<Remedy> {
 
 /// The writes of `plan`, in order, each announced and reported through `on`. A set `stop` ends
 /// the flash after the image being written; the error says what was written and what a reset
-/// would do now. A failed write ends it too, naming the image.
+/// would do now. A failed write ends it too, naming the image; when the device is gone after it
+/// (unplugged), the error says what it will do when it comes back.
 pub fn execute(
     device: &mut dyn Device,
     plan: &FlashPlan,
@@ -207,6 +289,9 @@ pub fn execute(
                 }
             }
             Err(cause) => {
+                if cause.may_have_written() && !device.present() {
+                    return Err(unplugged(plan, installed, images, i, cause));
+                }
                 return Err(FlashError::Interrupted {
                     label: w.label.clone(),
                     done: i,
@@ -220,8 +305,37 @@ pub fn execute(
     Ok(notes)
 }
 
+/// The flash as it is after the first `done` writes of `plan`.
+fn after_writes(
+    plan: &FlashPlan,
+    installed: &Installed,
+    images: &[Image],
+    done: usize,
+) -> Installed {
+    let mut now = installed.clone();
+    for w in &plan.writes[..done.min(plan.writes.len())] {
+        let payload: &[u8] = match (&w.data, w.image) {
+            (WriteData::Byte(b), _) => std::slice::from_ref(b),
+            (WriteData::File(_), Some(i)) => &images[i].payload,
+            (WriteData::File(_), None) => &[],
+        };
+        preflight::apply_write(&mut now, w, payload);
+    }
+    now
+}
+
+fn names(ws: &[Write]) -> String {
+    if ws.is_empty() {
+        return "nothing".into();
+    }
+    ws.iter()
+        .map(|w| w.label.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The error for a flash stopped after `done` images, naming what was and was not written and
-/// what the device would do if it were reset now (preflight on what was written).
+/// what the device would do if it were reset now.
 fn stopped(
     plan: &FlashPlan,
     installed: &Installed,
@@ -231,23 +345,12 @@ fn stopped(
 ) -> Error {
     let total = plan.writes.len();
     let (written, rest) = plan.writes.split_at(done.min(total));
-    let written_images: Vec<Image> = images
-        .iter()
-        .filter(|im| written.iter().any(|w| w.path == im.path))
-        .cloned()
-        .collect();
-    let now = preflight::plan(installed, &written_images).after;
+    let now = boot(&after_writes(plan, installed, images, done));
     on(Event::Stopped {
         done,
         total,
         now: &now,
     });
-    let names = |ws: &[Write]| {
-        ws.iter()
-            .map(|w| w.label.clone())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     Error::FlashStopped {
         done,
         total,
@@ -255,6 +358,39 @@ fn stopped(
         not_written: names(rest),
         if_reset: format!("{} ({})", now.state, now.state.led()),
     }
+}
+
+/// The error for a device that went away during write `failed`: what was written, what was cut
+/// short, and what it will do when it is powered again (the cut image counted as damaged).
+fn unplugged(
+    plan: &FlashPlan,
+    installed: &Installed,
+    images: &[Image],
+    failed: usize,
+    cause: FlashError,
+) -> Error {
+    let w = &plan.writes[failed];
+    let mut now = after_writes(plan, installed, images, failed);
+    if w.alt == crate::device::ALT_FLASH {
+        for s in now
+            .slots
+            .iter_mut()
+            .filter(|s| s.slot.overlaps(w.address, w.len))
+        {
+            s.content = Content::Overwritten {
+                by: format!("the cut-short write of {}", w.label),
+            };
+        }
+    }
+    let back = boot(&now);
+    FlashError::Unplugged {
+        label: w.label.clone(),
+        written: names(&plan.writes[..failed]),
+        not_written: names(&plan.writes[failed + 1..]),
+        when_back: back.summary(),
+        cause: Box::new(cause),
+    }
+    .into()
 }
 
 /// The images to flash for built artifacts: the `.dfu` file when it holds exactly the `.bin`
@@ -277,6 +413,21 @@ pub fn images_of(artifacts: &[Artifact], raw: bool) -> Result<Vec<Image>> {
         });
     }
     Ok(images)
+}
+
+/// Module files given by the user, read as they are (`.bin` or `.dfu`).
+pub fn images_of_files(files: &[std::path::PathBuf]) -> Result<Vec<Image>> {
+    files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).map_err(|e| Error::io(f, e))?;
+            let label = f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            Ok(Image::from_bytes(f.clone(), label, &bytes))
+        })
+        .collect()
 }
 
 /// "an electron", "a photon".

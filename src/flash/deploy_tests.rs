@@ -14,6 +14,7 @@ use crate::device::SlotMap;
 use crate::device::boot::BootState;
 use crate::device::installed::Installed;
 use crate::device::preflight::Write;
+use crate::device::preflight::WriteData;
 use crate::error::Error;
 use crate::sim::{CreateOptions, SimDevice, modules};
 
@@ -25,6 +26,9 @@ struct FakeDevice {
     writes: Vec<(u32, bool, String)>,
     /// Fail the write with this index (0-based), as a dfu-util error would.
     fail_at: Option<usize>,
+    /// The failed write also takes the device off the bus.
+    unplug: bool,
+    gone: bool,
 }
 
 impl FakeDevice {
@@ -41,6 +45,8 @@ impl FakeDevice {
             sim,
             writes: Vec::new(),
             fail_at: None,
+            unplug: false,
+            gone: false,
         }
     }
 
@@ -60,26 +66,39 @@ impl Device for FakeDevice {
 
     fn write(&mut self, w: &Write) -> Result<Note, FlashError> {
         if self.fail_at == Some(self.writes.len()) {
+            self.gone = self.unplug;
             return Err(FlashError::Failed {
                 status: "exit status 74".into(),
                 message: "Error during download".into(),
             });
         }
-        let bytes = std::fs::read(&w.path).unwrap();
-        let (payload, _) = crate::image::strip_dfu_suffix(&bytes);
-        self.sim.write(w.address, payload);
+        match &w.data {
+            WriteData::Byte(b) => self.sim.write_dct(w.address, &[*b]),
+            WriteData::File(path) => {
+                let bytes = std::fs::read(path).unwrap();
+                let (payload, _) = crate::image::strip_dfu_suffix(&bytes);
+                self.sim.write(w.address, payload);
+            }
+        }
         self.writes.push((w.address, w.leave, w.label.clone()));
+        if w.leave {
+            self.sim.reset();
+        }
         Ok(if w.leave {
             Note::LeftWithStatusError
         } else {
             Note::Clean
         })
     }
+
+    fn present(&mut self) -> bool {
+        !self.gone
+    }
 }
 
 /// The images of a Device OS release for `platform`, as a build would leave them in `dir`:
-/// the system parts and an app that needs system part 2 >= `version`.
-fn release(dir: &Path, platform: &str, version: u16) -> (Vec<Artifact>, Artifact) {
+/// the system parts, an app that needs system part 2 >= `version`, and the bootloader.
+fn release(dir: &Path, platform: &str, version: u16) -> Images {
     let t = Table::embedded();
     let map = SlotMap::of(&t, t.find(platform).unwrap());
     let file = |name: &str, bytes: &[u8]| -> Artifact {
@@ -99,8 +118,16 @@ fn release(dir: &Path, platform: &str, version: u16) -> (Vec<Artifact>, Artifact
         .map(|(i, (_, img))| file(&format!("system-part{}", i + 1), img))
         .collect();
     let user = file("user-part", &modules::user_app(&map, version).1);
-    (system, user)
+    let shipped = crate::device::versions::shipped_bootloader(version).map_or(1006, |b| b.0);
+    let boot = file(
+        "bootloader",
+        &modules::bootloader(map.platform_id, shipped).1,
+    );
+    (system, user, boot)
 }
+
+/// System parts, user part, bootloader.
+type Images = (Vec<Artifact>, Artifact, Artifact);
 
 /// A release of `built` for `platform` (in a temp dir, kept while the guard lives) and a device
 /// of `device_platform` running `device_version`.
@@ -109,7 +136,7 @@ fn setup(
     built: u16,
     device_platform: &str,
     device_version: u16,
-) -> (tempfile::TempDir, (Vec<Artifact>, Artifact), FakeDevice) {
+) -> (tempfile::TempDir, Images, FakeDevice) {
     let t = tempfile::tempdir().unwrap();
     let images = release(t.path(), platform, built);
     (t, images, FakeDevice::new(device_platform, device_version))
@@ -130,6 +157,7 @@ struct Ask<'a> {
     system: SystemPolicy,
     force: bool,
     dry_run: bool,
+    allow_downgrade: bool,
     stop: Option<&'a AtomicBool>,
 }
 
@@ -141,20 +169,24 @@ fn app<'a>(platform: &'a str) -> Ask<'a> {
         system: SystemPolicy::Auto,
         force: false,
         dry_run: false,
+        allow_downgrade: false,
         stop: None,
     }
 }
 
-fn deploy(device: &mut FakeDevice, ask: Ask<'_>, images: &(Vec<Artifact>, Artifact)) -> Run {
+fn deploy(device: &mut FakeDevice, ask: Ask<'_>, images: &Images) -> Run {
     let t = Table::embedded();
     let device_platform = device.sim.platform.clone();
     let request = Request {
         table: &t,
         device_platform: &device_platform,
-        build_platform: t.find(ask.platform).unwrap(),
-        target: ask.target,
+        source: Source::Build {
+            platform: t.find(ask.platform).unwrap().clone(),
+            target: ask.target,
+        },
         system: ask.system,
         force: ask.force,
+        allow_downgrade: ask.allow_downgrade,
         dry_run: ask.dry_run,
         stop: ask.stop,
     };
@@ -168,6 +200,7 @@ fn deploy(device: &mut FakeDevice, ask: Ask<'_>, images: &(Vec<Artifact>, Artifa
             Ok(match target {
                 Target::Main => vec![images.1.clone()],
                 Target::Modules => images.0.iter().chain([&images.1]).cloned().collect(),
+                Target::Bootloader => vec![images.2.clone()],
             })
         },
         &mut |e| {
@@ -179,6 +212,8 @@ fn deploy(device: &mut FakeDevice, ask: Ask<'_>, images: &(Vec<Artifact>, Artifa
                     Event::Writing { .. } => "writing",
                     Event::Written { .. } => "written",
                     Event::Stopped { .. } => "stopped",
+                    Event::AddingBootloader { .. } => "adding-bootloader",
+                    Event::Downgrading(_) => "downgrading",
                     Event::Command(_) | Event::Reading { .. } => "dfu-util",
                 }
                 .to_string(),
@@ -356,8 +391,26 @@ fn a_dry_run_decides_everything_and_writes_nothing() {
         },
         &images,
     );
-    // 1.5.2's bootloader (502) is too old for 2.x system parts: refused, even as a dry run.
-    assert!(remedies(&r).contains(&Remedy::UpdateBootloader));
+    // From 1.5.2 (bootloader 502 < 1003): the plan stages the tree's bootloader first.
+    let done = r.result.unwrap();
+    let labels: Vec<&str> = done.plan.writes.iter().map(|w| w.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "bootloader.bin",
+            "OTA flag",
+            "system-part1.bin",
+            "system-part2.bin",
+            "user-part.bin"
+        ]
+    );
+    assert_eq!(
+        done.plan.after.boots, 2,
+        "the staged bootloader is applied, then a reset"
+    );
+    assert_eq!(done.plan.after.state, BootState::RunningUserApp);
+    assert_eq!(r.built, [Target::Main, Target::Modules, Target::Bootloader]);
+    assert!(dev.writes.is_empty());
     let mut dev = FakeDevice::new("photon", 2202);
     let r = deploy(
         &mut dev,
@@ -417,4 +470,37 @@ fn a_failed_write_names_the_image_and_nothing_after_it_is_written() {
         other => panic!("{other:?}"),
     }
     assert_eq!(dev.writes.len(), 1);
+}
+
+#[test]
+fn a_device_that_disappears_mid_write_is_described_as_it_will_be_when_it_comes_back() {
+    let (_t, images, mut dev) = setup("photon", 2302, "photon", 2202);
+    dev.fail_at = Some(1);
+    dev.unplug = true;
+    let r = deploy(&mut dev, app("photon"), &images);
+    match r.result {
+        Err(Error::Flash(FlashError::Unplugged {
+            label,
+            written,
+            not_written,
+            when_back,
+            ..
+        })) => {
+            assert_eq!(label, "system-part2.bin");
+            assert_eq!(written, "system-part1.bin");
+            assert_eq!(not_written, "user-part.bin");
+            assert!(when_back.starts_with("may-not-boot"), "{when_back}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_electron_on_an_old_bootloader_needs_no_bootloader_step() {
+    let (_t, images, mut dev) = setup("electron", 2302, "electron", 1512);
+    let r = deploy(&mut dev, app("electron"), &images);
+    let done = r.result.unwrap();
+    assert!(done.plan.staged_bootloader().is_none());
+    assert_eq!(r.built, [Target::Main, Target::Modules]);
+    assert_eq!(dev.sim.boot().state, BootState::RunningUserApp);
 }

@@ -36,6 +36,17 @@ pub enum FlashError {
         total: usize,
         cause: Box<FlashError>,
     },
+    /// The device went away while `label` was written (unplugged, or it reset).
+    #[error("the device disconnected while {label} was being written ({cause})")]
+    Unplugged {
+        label: String,
+        /// The images written before it.
+        written: String,
+        not_written: String,
+        /// What the device will do when it is powered again, as `Boot::summary` says.
+        when_back: String,
+        cause: Box<FlashError>,
+    },
     /// Ctrl-C (or SIGTERM) during a flash: the image being written was finished first.
     #[error("flashing stopped by Ctrl-C after {done} of {total} images")]
     Stopped { done: usize, total: usize },
@@ -69,7 +80,9 @@ impl FlashError {
     /// The error behind an interruption, or this one.
     pub fn root(&self) -> &FlashError {
         match self {
-            FlashError::Interrupted { cause, .. } => cause.root(),
+            FlashError::Interrupted { cause, .. } | FlashError::Unplugged { cause, .. } => {
+                cause.root()
+            }
             other => other,
         }
     }
@@ -88,4 +101,8 @@ pub enum Remedy {
     Rebuild,
     /// `--force` would flash it anyway.
     Force,
+    /// The system parts need bootloader `needs`, and no bootloader image could be had (`why`).
+    GiveBootloader { needs: u16, why: String },
+    /// Something is older than what the device has: `--allow-downgrade` writes it anyway.
+    AllowDowngrade,
 }

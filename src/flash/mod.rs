@@ -23,7 +23,8 @@ use crate::config::Table;
 use crate::device::SlotMap;
 use crate::device::boot::Boot;
 use crate::device::installed::{FlashReader, Installed, read_installed};
-use crate::device::preflight::{FlashPlan, Problem, Write};
+use crate::device::preflight::{FlashPlan, Problem, Write, WriteData};
+use crate::device::{ALT_DCT, ALT_FLASH};
 
 /// The one-line udev rule for Gen 2 devices (particle-facts.md §7).
 pub const UDEV_RULE: &str = r#"SUBSYSTEMS=="usb", ATTRS{idVendor}=="2b04", ATTRS{idProduct}=="[cd]0??", GROUP="plugdev", MODE="0666", ENV{ID_MM_DEVICE_IGNORE}="1""#;
@@ -57,6 +58,14 @@ pub enum Event<'a> {
     Planned(&'a FlashPlan),
     /// `--force`: flashing despite these problems.
     Forced(&'a [Problem]),
+    /// The system parts need bootloader `needs` (the device has `has`): the tree's is built and
+    /// staged with them.
+    AddingBootloader {
+        needs: u16,
+        has: Option<u16>,
+    },
+    /// `--allow-downgrade`: writing these older modules.
+    Downgrading(&'a [String]),
     /// Ctrl-C stopped the flash after `done` images; `now` is what a reset would do.
     Stopped {
         done: usize,
@@ -75,6 +84,8 @@ pub struct Dfu<'a> {
 pub struct Connected<'a, 'b> {
     pub dfu: &'a mut Dfu<'b>,
     pub dev: &'a DfuDevice,
+    /// The platform table, to list devices again.
+    pub table: &'a Table,
 }
 
 impl deploy::Device for Connected<'_, '_> {
@@ -82,8 +93,31 @@ impl deploy::Device for Connected<'_, '_> {
         self.dfu.read_installed(self.dev, map)
     }
 
+    fn present(&mut self) -> bool {
+        self.dfu.list(self.table).is_ok_and(|l| {
+            l.devices.iter().any(|d| {
+                d.vid == self.dev.vid && d.pid == self.dev.pid && d.serial == self.dev.serial
+            })
+        })
+    }
+
     fn write(&mut self, w: &Write) -> Result<Note, FlashError> {
-        self.dfu.download(self.dev, w.address, w.leave, &w.path)
+        match &w.data {
+            WriteData::File(path) => self.dfu.download(self.dev, w.alt, w.address, w.leave, path),
+            WriteData::Byte(b) => {
+                // dfu-util writes files: the byte goes through a scratch file of its own.
+                let (scratch, file) = scratch_file()?;
+                std::fs::write(&file, [*b]).map_err(|source| FlashError::Io {
+                    path: file.clone(),
+                    source,
+                })?;
+                let note = self
+                    .dfu
+                    .download(self.dev, w.alt, w.address, w.leave, &file);
+                drop(scratch);
+                note
+            }
+        }
     }
 }
 
@@ -101,16 +135,17 @@ impl Dfu<'_> {
         Ok(listing)
     }
 
-    /// Reads `len` bytes at `address` (`-s ADDR:LEN -U FILE`).
+    /// Reads `len` bytes at `address` of alt setting `alt` (`-a ALT -s ADDR:LEN -U FILE`).
     pub fn upload(
         &mut self,
         dev: &DfuDevice,
+        alt: u8,
         address: u32,
         len: u32,
     ) -> Result<Vec<u8>, FlashError> {
         (self.on_event)(Event::Reading { address, len });
         let (scratch, file) = scratch_file()?;
-        let mut args = target_args(dev);
+        let mut args = target_args(dev, alt);
         args.extend(["-s".into(), format!("{address:#010x}:{len}"), "-U".into()]);
         args.push(file.display().to_string());
         let run = self.run(args);
@@ -129,15 +164,16 @@ impl Dfu<'_> {
         Ok(bytes)
     }
 
-    /// Writes `file` at `address` (`-s ADDR[:leave] -D FILE`).
+    /// Writes `file` at `address` of alt setting `alt` (`-a ALT -s ADDR[:leave] -D FILE`).
     pub fn download(
         &mut self,
         dev: &DfuDevice,
+        alt: u8,
         address: u32,
         leave: bool,
         file: &Path,
     ) -> Result<Note, FlashError> {
-        let mut args = target_args(dev);
+        let mut args = target_args(dev, alt);
         let leave = if leave { ":leave" } else { "" };
         args.extend(["-s".into(), format!("{address:#010x}{leave}"), "-D".into()]);
         args.push(file.display().to_string());
@@ -158,20 +194,23 @@ impl Dfu<'_> {
         impl FlashReader for Reader<'_, '_> {
             type Error = FlashError;
             fn read(&mut self, address: u32, len: u32) -> Result<Vec<u8>, FlashError> {
-                self.dfu.upload(self.dev, address, len)
+                self.dfu.upload(self.dev, ALT_FLASH, address, len)
+            }
+            fn read_dct(&mut self, offset: u32, len: u32) -> Result<Vec<u8>, FlashError> {
+                self.dfu.upload(self.dev, ALT_DCT, offset, len)
             }
         }
         read_installed(map, &mut Reader { dfu: self, dev })
     }
 }
 
-/// `-d VID:PID -a 0 [-S SERIAL]`: this device, its internal flash.
-pub fn target_args(dev: &DfuDevice) -> Vec<String> {
+/// `-d VID:PID -a ALT [-S SERIAL]`: this device; alt 0 its internal flash, alt 1 its DCT.
+pub fn target_args(dev: &DfuDevice, alt: u8) -> Vec<String> {
     let mut args = vec![
         "-d".to_string(),
         format!("{:04x}:{:04x}", dev.vid, dev.pid),
         "-a".into(),
-        "0".into(),
+        alt.to_string(),
     ];
     if !dev.serial.is_empty() {
         args.extend(["-S".into(), dev.serial.clone()]);
@@ -280,7 +319,7 @@ mod tests {
             on_event: &mut on,
         };
         let note = dfu
-            .download(&photon(), 0x080A_0000, true, Path::new("/x/app.dfu"))
+            .download(&photon(), 0, 0x080A_0000, true, Path::new("/x/app.dfu"))
             .unwrap();
         assert_eq!(note, Note::LeftWithStatusError);
         assert_eq!(
@@ -307,11 +346,14 @@ mod tests {
             tool: &tool,
             on_event: &mut on,
         };
-        assert_eq!(dfu.upload(&photon(), 0x0802_0000, 4).unwrap(), [1, 2, 3, 4]);
+        assert_eq!(
+            dfu.upload(&photon(), 0, 0x0802_0000, 4).unwrap(),
+            [1, 2, 3, 4]
+        );
         let args = tool.calls.borrow()[0].clone();
         assert!(args.join(" ").contains("-s 0x08020000:4 -U"), "{args:?}");
         assert!(matches!(
-            dfu.upload(&photon(), 0x0802_0000, 8),
+            dfu.upload(&photon(), 0, 0x0802_0000, 8),
             Err(FlashError::ShortRead { got: 4, .. })
         ));
     }

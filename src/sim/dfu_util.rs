@@ -223,7 +223,7 @@ fn run_inner(args: &[String], device_dirs: &[PathBuf], table: &Table, out: &mut 
             continue;
         };
         let faults = dev.faults();
-        if faults.contains(&Fault::NotInDfuMode) {
+        if faults.contains(&Fault::NotInDfuMode) || dev.unplugged() {
             continue;
         }
         let devnum = 5 + i as u32;
@@ -294,27 +294,36 @@ fn run_inner(args: &[String], device_dirs: &[PathBuf], table: &Table, out: &mut 
             return EX_IOERR;
         }
     }
-    match a.alt.as_deref() {
-        None | Some("0") => {}
-        Some(name) if INTERNAL_FLASH.starts_with(name) => {}
+    let dct = match a.alt.as_deref() {
+        None | Some("0") => false,
+        Some(name) if INTERNAL_FLASH.starts_with(name) => false,
+        Some("1") => true,
+        Some(name) if DCT_FLASH.starts_with(name) => true,
         Some(other) => {
             out.say("Opening DFU capable USB device...");
             out.warn(&format!(
-                "alt setting {other}: only alt 0 (\"Internal Flash\") is simulated"
+                "alt setting {other}: only alt 0 (\"Internal Flash\") and alt 1 (\"DCT Flash\") are simulated"
             ));
             return EX_IOERR;
         }
-    }
+    };
     out.say("Opening DFU capable USB device...");
     out.say(&format!("Device ID {vid:04x}:{pid:04x}"));
     out.say("Device DFU version 011a");
     out.say("Claiming USB DFU Interface...");
-    out.say("Setting Alternate Interface #0 ...");
+    out.say(&format!(
+        "Setting Alternate Interface #{} ...",
+        if dct { 1 } else { 0 }
+    ));
     out.say("Determining device status...");
     out.say("DFU state(2) = dfuIDLE, status(0) = No error condition is present");
     out.say("DFU mode device DFU version 011a");
     out.say(&format!("Device returned transfer size {TRANSFER_SIZE}"));
-    out.say("DfuSe interface name: \"Internal Flash   \"");
+    out.say(if dct {
+        "DfuSe interface name: \"DCT Flash   \""
+    } else {
+        "DfuSe interface name: \"Internal Flash   \""
+    });
 
     let Some(dfuse) = &a.dfuse else {
         out.warn("Only DfuSe file version 1.1a is supported");
@@ -329,6 +338,15 @@ fn run_inner(args: &[String], device_dirs: &[PathBuf], table: &Table, out: &mut 
         }
     };
 
+    if dct {
+        if let Some(file) = &a.upload {
+            return upload_dct(&target.dev, file, address, length, out);
+        }
+        let Some((data, _)) = payload else {
+            return EX_USAGE;
+        };
+        return download_dct(&mut target, &data, address, leave, out);
+    }
     if let Some(file) = &a.upload {
         return upload(&target.dev, file, address, length, out);
     }
@@ -449,12 +467,57 @@ fn bar(out: &mut Out, what: &str, percent: usize, bytes: usize) {
     ));
 }
 
+/// The DCT (alt 1): 16 K of offsets (`@DCT Flash /0x00000000/01*016Kg`).
+const DCT_SIZE: u32 = 0x4000;
+
+fn upload_dct(
+    dev: &SimDevice,
+    file: &Path,
+    offset: u32,
+    length: Option<u32>,
+    out: &mut Out,
+) -> i32 {
+    let length = length.unwrap_or(DCT_SIZE.saturating_sub(offset));
+    if offset.saturating_add(length) > DCT_SIZE {
+        out.warn(&format!("Page at 0x{offset:08x} is not readable"));
+        return EX_IOERR;
+    }
+    save_upload(file, dev.read_dct(offset, length), out)
+}
+
+/// A write to the DCT: the bootloader stores it through `dct_write_app_data`, which on a
+/// Photon/P1 with a bootloader from 0.7.0 on needs system part 2's DCT code
+/// ([`crate::device::preflight::dct_write_refused`]); when it cannot, the write fails.
+fn download_dct(t: &mut Attached, data: &[u8], offset: u32, leave: bool, out: &mut Out) -> i32 {
+    out.say(&format!(
+        "Downloading element to address = 0x{offset:08x}, size = {}",
+        data.len()
+    ));
+    if offset.saturating_add(data.len() as u32) > DCT_SIZE {
+        out.warn(&format!("Last page at 0x{offset:08x} is not writeable"));
+        return EX_IOERR;
+    }
+    bar(out, "Erase   ", 100, data.len());
+    out.say("Erase    done.");
+    if crate::device::preflight::dct_write_refused(&t.dev.installed()).is_some() {
+        bar(out, "Download", 0, 0);
+        out.warn("Error during download get_status");
+        return EX_IOERR;
+    }
+    t.dev.write_dct(offset, data);
+    finish_download(t, data.len(), leave, out)
+}
+
 fn upload(dev: &SimDevice, file: &Path, address: u32, length: Option<u32>, out: &mut Out) -> i32 {
     let length = length.unwrap_or_else(|| FLASH_END.saturating_sub(address));
     let Some(bytes) = dev.read(address, length) else {
         out.warn(&format!("Page at 0x{address:08x} is not readable"));
         return EX_IOERR;
     };
+    save_upload(file, bytes, out)
+}
+
+fn save_upload(file: &Path, bytes: &[u8], out: &mut Out) -> i32 {
     let created = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -516,6 +579,7 @@ fn download(t: &mut Attached, data: &[u8], address: u32, leave: bool, out: &mut 
             let percent = written * 100 / data.len().max(1);
             bar(out, "Download", percent, written);
             if fault == Fault::UnplugDuringDownload {
+                t.dev.unplug();
                 out.warn(
                     "dfuse_download: libusb_control_transfer returned -4 (LIBUSB_ERROR_NO_DEVICE)",
                 );
@@ -528,16 +592,24 @@ fn download(t: &mut Attached, data: &[u8], address: u32, leave: bool, out: &mut 
     }
 
     t.dev.write(address, data);
+    finish_download(t, data.len(), leave, out)
+}
+
+/// Saves the flash, says the download is done and, with `leave`, resets the device.
+fn finish_download(t: &mut Attached, len: usize, leave: bool, out: &mut Out) -> i32 {
     if t.dev.save().is_err() {
         out.warn("Error during download");
         return EX_IOERR;
     }
-    bar(out, "Download", 100, data.len());
+    bar(out, "Download", 100, len);
     out.say("Download done.");
     out.say("File downloaded successfully");
     if leave {
         out.say("Submitting leave request...");
-        t.dev.log_boot();
+        t.dev.reset();
+        if t.dev.save().is_err() {
+            return EX_IOERR;
+        }
         if t.faults.contains(&Fault::LeaveOk) {
             out.say("Transitioning to dfuMANIFEST state");
         } else {

@@ -1,14 +1,17 @@
 //! A simulated Gen 2 device in a directory: its identity (`device.json`), its 1 MB internal flash
-//! (`flash.bin`, 0x08000000..0x08100000), injected faults (`fault`) and a log of its resets
-//! (`boots.log`). [`dfu_util`] is the dfu-util stand-in that writes into it; the boot rules of
-//! [`crate::device::boot`] say what it would do at a reset. A simulated device is always in DFU
-//! mode: a `:leave` logs one boot and the device is ready for the next flash.
+//! (`flash.bin`, 0x08000000..0x08100000, the app DCT modelled flat at 0x08004000), injected
+//! faults (`fault`) and a log of its starts (`boots.log`). [`dfu_util`] is the dfu-util
+//! stand-in that writes into it. At a reset it boots by the rules of [`crate::device::boot`],
+//! the same code preflight predicts with, and applies what they change in flash (a bootloader
+//! rewritten or applied from the OTA region) before it is ready for the next flash: after a
+//! `:leave` the device is back in DFU mode, as if the buttons were used.
 //!
 //! Faults, one per line in `DIR/fault` or comma-separated in `PBUILD_SIM_FAULT` (all devices):
 //! `not-in-dfu-mode` (invisible to dfu-util), `permission-denied` (found but cannot be opened),
-//! `unplug-during-download` (once: half the image is written, then the device is gone),
-//! `write-fails` (once: the device reports an error during the download), `leave-ok` (the
-//! leave request is answered cleanly instead of with dfu-util's get_status error).
+//! `unplug-during-download` (once: half the image is written, then the device is gone from the
+//! bus until `DIR/unplugged` is removed), `write-fails` (once: the device reports an error
+//! during the download), `leave-ok` (the leave request is answered cleanly instead of with
+//! dfu-util's get_status error).
 
 pub mod dfu_util;
 pub mod error;
@@ -23,15 +26,21 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Platform, Table};
-use crate::device::boot::{Boot, boot};
+use crate::device::boot::{Boot, Effect, boot};
 use crate::device::installed::{FlashReader, Installed, read_installed};
-use crate::device::{BOOTLOADER_START, FLASH_END, SlotMap, versions};
+use crate::device::{
+    BOOTLOADER_START, FLASH_END, OTA_FLAG_CLEAR, OTA_FLAG_OFFSET, SlotMap, versions,
+};
 
 pub const FLASH_SIZE: usize = (FLASH_END - BOOTLOADER_START) as usize;
 const IDENTITY: &str = "device.json";
 const FLASH: &str = "flash.bin";
 const FAULT: &str = "fault";
 const BOOTS: &str = "boots.log";
+const UNPLUGGED: &str = "unplugged";
+/// Where the simulated app DCT starts (DCT1), and where it ends, as an offset into `flash`.
+const DCT_START: u32 = 0x0800_4000;
+const DCT_END_OFFSET: usize = 0x8000;
 const FORMAT: u32 = 1;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
@@ -263,6 +272,9 @@ impl SimDevice {
                     .map(<[u8]>::to_vec)
                     .unwrap_or_default())
             }
+            fn read_dct(&mut self, offset: u32, len: u32) -> Result<Vec<u8>, Self::Error> {
+                Ok(self.0.read_dct(offset, len).to_vec())
+            }
         }
         match read_installed(&self.slot_map(), &mut Reader(self)) {
             Ok(i) => i,
@@ -300,15 +312,89 @@ impl SimDevice {
         let _ = std::fs::write(&path, kept.join("\n"));
     }
 
-    /// Records a reset (after `:leave`) and what the device did.
-    pub fn log_boot(&self) -> Boot {
-        let b = self.boot();
-        let line = format!("{}\n", b.summary());
+    /// Bytes into flash as they are, without the sector erase a DFU write does (to damage a
+    /// module in tests).
+    pub fn write_raw(&mut self, address: u32, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            if let Some(at) = (address as usize + i).checked_sub(BOOTLOADER_START as usize)
+                && let Some(slot) = self.flash.get_mut(at)
+            {
+                *slot = *b;
+            }
+        }
+    }
+
+    /// The app DCT, as DFU alt 1 sees it (offsets into `application_dct_t`). Modelled as a flat
+    /// copy at the start of DCT1 (0x08004000); Device OS keeps it in two sectors with a
+    /// header, which nothing here depends on.
+    pub fn read_dct(&self, offset: u32, len: u32) -> &[u8] {
+        let from = (DCT_START - BOOTLOADER_START + offset) as usize;
+        let to = (from + len as usize).min(from.max(DCT_END_OFFSET));
+        &self.flash[from.min(DCT_END_OFFSET)..to]
+    }
+
+    /// Writes into the app DCT (alt 1).
+    pub fn write_dct(&mut self, offset: u32, bytes: &[u8]) {
+        let from = (DCT_START - BOOTLOADER_START + offset) as usize;
+        for (i, b) in bytes.iter().enumerate() {
+            if from + i < DCT_END_OFFSET {
+                self.flash[from + i] = *b;
+            }
+        }
+    }
+
+    /// A reset (after `:leave`, or a power-up): the device boots by the rules of
+    /// [`crate::device::boot`], changing its own flash as they say (a bootloader rewritten from
+    /// the image a system part carries, a staged bootloader applied) and resetting again when
+    /// they say so. Every start is logged; the last one is returned. The caller saves the flash.
+    pub fn reset(&mut self) -> Boot {
+        let mut last = None;
+        for _ in 0..4 {
+            let r = crate::device::boot::boot_once(&self.installed());
+            for e in &r.effects {
+                match e {
+                    Effect::ClearOtaFlag => self.write_dct(OTA_FLAG_OFFSET, &[OTA_FLAG_CLEAR]),
+                    Effect::WriteBootloader(found) => {
+                        let image = self
+                            .read(found.at, found.len)
+                            .map(<[u8]>::to_vec)
+                            .unwrap_or_default();
+                        self.write(BOOTLOADER_START, &image);
+                    }
+                }
+            }
+            self.log(&r.boot);
+            let again = r.again;
+            last = Some(r.boot);
+            if !again {
+                break;
+            }
+        }
+        last.expect("at least one boot")
+    }
+
+    fn log(&self, b: &Boot) {
+        let mut line = b.summary();
+        for e in &b.events {
+            line.push_str(&format!(" [{e}]"));
+        }
+        line.push('\n');
         let path = self.dir.join(BOOTS);
         let mut log = std::fs::read_to_string(&path).unwrap_or_default();
         log.push_str(&line);
         let _ = write_atomic(&path, log.as_bytes());
-        b
+    }
+
+    /// Whether the device was pulled off the bus (an `unplug-during-download` fault): it is not
+    /// listed until the `unplugged` file in its directory is removed, which plugs it back in,
+    /// in DFU mode (as if MODE were held).
+    pub fn unplugged(&self) -> bool {
+        self.dir.join(UNPLUGGED).exists()
+    }
+
+    /// Takes the device off the bus.
+    pub fn unplug(&self) {
+        let _ = std::fs::write(self.dir.join(UNPLUGGED), "");
     }
 
     /// The boots logged so far, oldest first.

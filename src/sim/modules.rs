@@ -7,7 +7,8 @@ use crate::device::{BOOTLOADER_START, SlotKind, SlotMap};
 use crate::image::module_info::{HEADER_LEN, VECTOR_TABLE_HEADER_OFFSET};
 use crate::image::{ModuleDependency, ModuleFunction, patch_module_image, suffix};
 
-/// A module image. `vector_table` puts a stack pointer first and the header at +0x184.
+/// A module image. `vector_table` puts a stack pointer first and the header at +0x184; `carry`
+/// is put in its body (a bootloader image a system part carries).
 #[allow(clippy::too_many_arguments)]
 pub fn module(
     platform_id: u16,
@@ -19,13 +20,18 @@ pub fn module(
     vector_table: bool,
     product: (u16, u16),
     label: &str,
+    carry: &[u8],
 ) -> Vec<u8> {
     let header_at = if vector_table {
         VECTOR_TABLE_HEADER_OFFSET
     } else {
         0
     };
-    let body = format!("pbuild simulated {label}\0");
+    let mut body = format!("pbuild simulated {label}\0").into_bytes();
+    while body.len() % 2 != 0 {
+        body.push(0);
+    }
+    body.extend_from_slice(carry);
     let tail_len = 4 + 2 + 2 + 2 + suffix::CRC_BLOCK_LEN; // padding, product id/version, reserved, block
     let mut len = header_at + HEADER_LEN + body.len() + tail_len;
     len = len.div_ceil(4) * 4;
@@ -51,7 +57,7 @@ pub fn module(
         }
     }
     let body_at = header_at + HEADER_LEN;
-    img[body_at..body_at + body.len()].copy_from_slice(body.as_bytes());
+    img[body_at..body_at + body.len()].copy_from_slice(&body);
     let t = len - tail_len;
     img[t..t + 4].copy_from_slice(&[0xFF; 4]);
     img[t + 4..t + 6].copy_from_slice(&product.0.to_le_bytes());
@@ -85,19 +91,28 @@ pub fn bootloader(platform_id: u16, version: u16) -> (u32, Vec<u8>) {
         true,
         (0xFFFF, 0xFFFF),
         "bootloader",
+        &[],
     );
     (BOOTLOADER_START, img)
 }
 
-/// The system parts of Device OS `version` for `platform`, with the inter-part dependencies of
-/// the real releases (particle-facts.md §3, §6): on Photon/P1 part 1 needs part 2 >= 207 and
-/// part 2 needs part 1 >= version (and the bootloader from 2.0.0 on); on the Electron index 1
-/// needs index 3 >= version, index 2 needs index 1 >= version (and the bootloader), index 3
-/// needs index 2 >= 110.
+/// The system parts of Device OS `version` for `platform`, with the dependencies of the real
+/// releases (`modules/shared/system_module_version.mk`, `part*_build.mk`; particle-facts.md §3,
+/// §6): on Photon/P1 part 1 needs part 2 >= 207 (from 0.9.0; none in 0.6.x) and part 2 needs
+/// part 1 >= version and the release's bootloader ([`versions::bootloader_dependency`]); on the
+/// Electron index 1 needs index 3 >= version, index 2 needs index 1 >= version and the
+/// bootloader, index 3 needs index 2 >= 110 (none in 0.6.x). The bootloader image a release
+/// carries ([`versions::carried_bootloader`]) is in the Electron's index 3 and, in 0.6.x, in
+/// part 2 of Photon/P1.
 pub fn system_parts(layout: &SlotMap, version: u16) -> Vec<(u32, Vec<u8>)> {
     let electron = layout.system_parts().count() == 3;
     let boot_dep = versions::bootloader_dependency(version)
         .and_then(|v| dep(ModuleFunction::Bootloader, 0, v));
+    let carried = versions::carried_bootloader(layout.platform_id, version)
+        .map(|v| bootloader(layout.platform_id, v).1)
+        .unwrap_or_default();
+    let carrier = if electron { 3 } else { 2 };
+    let old = version < crate::device::boot::SYSTEM_070;
     let sp = ModuleFunction::SystemPart;
     layout
         .system_parts()
@@ -106,11 +121,13 @@ pub fn system_parts(layout: &SlotMap, version: u16) -> Vec<(u32, Vec<u8>)> {
                 return None;
             };
             let deps = match (electron, index) {
-                (false, 1) => [dep(sp, 2, version.min(207)), None],
+                (false, 1) if old => [None, None],
+                (false, 1) => [dep(sp, 2, 207), None],
                 (false, _) => [dep(sp, 1, version), boot_dep],
                 (true, 1) => [dep(sp, 3, version), None],
                 (true, 2) => [dep(sp, 1, version), boot_dep],
-                (true, _) => [dep(sp, 2, version.min(110)), None],
+                (true, _) if old => [None, None],
+                (true, _) => [dep(sp, 2, 110), None],
             };
             let vector_table = !(electron && index == 3);
             let img = module(
@@ -123,6 +140,7 @@ pub fn system_parts(layout: &SlotMap, version: u16) -> Vec<(u32, Vec<u8>)> {
                 vector_table,
                 (0xFFFF, 0xFFFF),
                 &format!("system part {index}"),
+                if index == carrier { &carried } else { &[] },
             );
             Some((slot.start, img))
         })
@@ -144,6 +162,7 @@ pub fn user_app(map: &SlotMap, needs: u16) -> (u32, Vec<u8>) {
         false,
         (platform, 1),
         "user app",
+        &[],
     );
     (start, img)
 }
@@ -180,12 +199,19 @@ mod tests {
         let parts = system_parts(&electron, 1512);
         let i3 = find_module_info(&parts[2].1).unwrap();
         assert_eq!((i3.start, i3.index, i3.header_offset), (0x0806_0000, 3, 0));
-        assert!(
+        // 1.5.2's index-2 part needs bootloader 400 (`BOOTLOADER_DEPENDENCY`), and its index 3
+        // carries bootloader image 400.
+        assert_eq!(
             find_module_info(&parts[1].1)
                 .unwrap()
                 .dependency2
-                .is_empty()
+                .to_string(),
+            "bootloader >= 400"
         );
+        let carried =
+            crate::device::installed::embedded_bootloader(&parts[2].1, 0x0806_0000, 10).unwrap();
+        assert_eq!(carried.info.version, 400);
+        assert!(carried.crc_ok);
 
         let (at, app) = user_app(&electron, 1512);
         assert_eq!(at, 0x0808_0000);

@@ -48,12 +48,14 @@ fn system_update_order_and_leave() {
     );
     let plan = plan(&dev.installed(), &images);
     assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+    // System parts by address (particle-cli's order; a cut anywhere leaves a mixed system),
+    // the app last.
     let order: Vec<&str> = plan.writes.iter().map(|w| w.what.as_str()).collect();
     assert_eq!(
         order,
         [
-            "system part 2 v2302",
             "system part 1 v2302",
+            "system part 2 v2302",
             "system part 3 v2302",
             "user part v6"
         ]
@@ -102,18 +104,42 @@ fn a_photon_app_on_an_electron_is_refused_and_would_hit_the_factory_slot() {
 }
 
 #[test]
-fn bootloaders_headerless_and_corrupt_images_are_refused() {
+fn a_bootloader_is_staged_and_headerless_low_and_corrupt_images_are_refused() {
     let (_d, dev) = device("photon", 2302, None);
     let (_, boot) = modules::bootloader(6, 1100);
     let plan1 = plan(&dev.installed(), &[image("bl", boot)]);
+    assert!(plan1.problems.is_empty(), "{:?}", plan1.problems);
+    let w: Vec<(u8, u32, bool)> = plan1
+        .writes
+        .iter()
+        .map(|w| (w.alt, w.address, w.leave))
+        .collect();
+    assert_eq!(w, [(0, 0x080C_0000, false), (1, 1753, true)]);
+    assert_eq!(plan1.after.boots, 2, "{:?}", plan1.after);
+    let t = Table::embedded();
+    let map = crate::device::SlotMap::of(&t, t.find("photon").unwrap());
+    let low = modules::module(
+        6,
+        crate::image::ModuleFunction::UserPart,
+        1,
+        6,
+        0x0801_0000,
+        [None, None],
+        false,
+        (6, 1),
+        "low",
+        &[],
+    );
+    let plan0 = plan(&dev.installed(), &[image("low", low)]);
     assert!(matches!(
-        plan1.problems[0],
+        plan0.problems[0],
         Problem::Protected {
-            address: 0x0800_0000,
+            address: 0x0801_0000,
             ..
         }
     ));
-    assert!(plan1.refused(true), "not even --force");
+    assert!(plan0.refused(true), "not even --force");
+    assert_eq!(map.platform_id, 6);
     let plan2 = plan(&dev.installed(), &[image("junk", vec![0x12; 300])]);
     assert!(matches!(plan2.problems[0], Problem::NoHeader { .. }));
     let mut app = release("photon", 2302).pop().unwrap();
@@ -128,4 +154,32 @@ fn bootloaders_headerless_and_corrupt_images_are_refused() {
     );
     assert_eq!(plan3.after.state, BootState::SafeMode);
     assert_eq!(plan3.before.state, BootState::RunningUserApp);
+}
+
+#[test]
+fn a_bootloader_cannot_be_staged_through_a_broken_system_part_2() {
+    // Photon on 1.5.2 (bootloader 502, which reaches the DCT through system part 2) with part 2
+    // damaged: the OTA flag cannot be written, whatever --force says.
+    let (_d, mut dev) = device("photon", 1512, None);
+    let at = 0x0806_0000 + 0x1A0;
+    let b = dev.read(at, 1).unwrap()[0];
+    dev.write_raw(at, &[b ^ 0xFF]);
+    let mut images = release("photon", 2302);
+    let (_, boot) = modules::bootloader(6, 1006);
+    images.push(image("bl", boot));
+    let broken = plan(&dev.installed(), &images);
+    assert!(
+        broken
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::FlagNotWritable { .. })),
+        "{:?}",
+        broken.problems
+    );
+    assert!(broken.refused(true));
+    // The same device intact: staged, and the bootloader dependency is met by it.
+    let (_d, dev) = device("photon", 1512, None);
+    let intact = plan(&dev.installed(), &images);
+    assert!(intact.problems.is_empty(), "{:?}", intact.problems);
+    assert_eq!(intact.after.state, BootState::RunningUserApp);
 }

@@ -123,6 +123,18 @@ fn check_platform_matches_make(platform: &str) {
         &[&format!("PLATFORM={platform}"), "APP=blink", "clean", "all"],
     );
     assert_same_as_make(&arts, &f.tree.join("build/target"));
+
+    // bootloader: what `flash` stages when a system needs a newer one.
+    let ours = build_json(&f, platform, "bootloader", &[]);
+    let arts = ours.artifacts();
+    assert_eq!(arts.len(), 1, "{arts:?}");
+    assert_eq!(arts[0].0, "bootloader");
+    std::fs::remove_dir_all(f.tree.join("build/target")).unwrap();
+    f.make(
+        "bootloader",
+        &[&format!("PLATFORM={platform}"), "clean", "all"],
+    );
+    assert_same_as_make(&arts, &f.tree.join("build/target"));
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod support;
 mod bad_inputs;
 mod build;
 mod cache;
+mod device_rules;
 mod doctor;
 mod errors;
 mod flash;

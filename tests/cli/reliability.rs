@@ -339,7 +339,7 @@ fn ctrl_c_during_flash_finishes_the_image_then_says_where_the_device_stands() {
     assert_eq!(downloads(), 1, "no download started after Ctrl-C");
     assert!(
         r.stderr
-            .contains("flashing stopped by Ctrl-C after 1 of 3 images (written: system-part2.bin; not written: system-part1.bin, blink.bin)"),
+            .contains("flashing stopped by Ctrl-C after 1 of 3 images (written: system-part1.bin; not written: system-part2.bin, blink.bin)"),
         "{}",
         r.stderr
     );

@@ -1,0 +1,2 @@
+
+#include "module_info.inc"

@@ -1,0 +1,4 @@
+INCLUDE_DIRS += $(BOOTLOADER_MODULE_PATH)/src/stm32f2xx
+
+LDFLAGS += -L$(COMMON_BUILD)/arm/linker/stm32f2xx
+LDFLAGS += -L$(COMMON_BUILD)/arm/linker/stm32f2xx/$(PLATFORM_NAME)
