@@ -45,6 +45,7 @@ fn flash_exit_code(e: &FlashError) -> i32 {
     match e {
         FlashError::Stopped { .. } => 130,
         FlashError::Interrupted { .. }
+        | FlashError::Unplugged { .. }
         | FlashError::Failed { .. }
         | FlashError::NotWritable { .. } => 1,
         _ => 2,

@@ -20,9 +20,12 @@
 //!   between, such a write locked devices (particle-cli PR #499). particle-cli's order.
 //! - Electron: its bootloader keeps its own DCT code; particle-cli writes the bootloader and the
 //!   flag after the system parts.
-//! - System parts by address (particle-cli's order). A cut anywhere leaves a mixed system, which
-//!   may not boot whatever the order (boot rule 3); the device stays in DFU mode because no
-//!   `:leave` was sent, and the same flash finishes it.
+//! - System parts each after the parts it depends on: their dependencies are `>=` a version, so
+//!   a newer part meets an older part's dependency, and written in that order every state in
+//!   between still boots by the rules (Photon/P1: part 1, then part 2; Electron: index 3, 1, 2).
+//!   A cut then leaves only the image being written damaged (boot rule 3: may not boot when it is
+//!   a system part); no `:leave` was sent, so the device stays in DFU mode and the same flash
+//!   finishes it.
 //! - The user part last, so it never runs against the old system; `:leave` on the last write only.
 
 use std::fmt;
@@ -401,23 +404,25 @@ pub fn plan(installed: &Installed, images: &[Image]) -> FlashPlan {
         };
         let what = super::installed::describe_module(&info, map);
         let same_platform = info.platform_id == map.platform_id;
-        match &target {
-            Target::Staged => {
-                if info.start != BOOTLOADER_START {
-                    problems.push(Problem::WrongAddress {
-                        label: label.clone(),
-                        what,
-                        address: info.start,
-                        expected: Some(BOOTLOADER_START),
-                    });
-                } else if info.image_len() > u64::from(BOOTLOADER_SIZE) {
-                    problems.push(Problem::TooBig {
-                        label: label.clone(),
-                        len: info.image_len(),
-                        slot: BOOTLOADER_SIZE,
-                    });
-                }
+        // An image that must start at `start` and fit in `size` bytes.
+        let bounds = |start: u32, size: u32| -> Option<Problem> {
+            if info.start != start {
+                Some(Problem::WrongAddress {
+                    label: label.clone(),
+                    what: what.clone(),
+                    address: info.start,
+                    expected: Some(start),
+                })
+            } else {
+                (info.image_len() > u64::from(size)).then(|| Problem::TooBig {
+                    label: label.clone(),
+                    len: info.image_len(),
+                    slot: size,
+                })
             }
+        };
+        match &target {
+            Target::Staged => problems.extend(bounds(BOOTLOADER_START, BOOTLOADER_SIZE)),
             _ if info.start < FIRST_WRITABLE || info.end > FLASH_END => {
                 problems.push(Problem::Protected {
                     label,
@@ -426,20 +431,7 @@ pub fn plan(installed: &Installed, images: &[Image]) -> FlashPlan {
                 continue;
             }
             Target::Monolithic => {
-                if info.start != FIRST_WRITABLE {
-                    problems.push(Problem::WrongAddress {
-                        label: label.clone(),
-                        what,
-                        address: info.start,
-                        expected: Some(FIRST_WRITABLE),
-                    });
-                } else if u64::from(info.start) + info.image_len() > u64::from(MONOLITHIC_END) {
-                    problems.push(Problem::TooBig {
-                        label: label.clone(),
-                        len: info.image_len(),
-                        slot: MONOLITHIC_END - FIRST_WRITABLE,
-                    });
-                }
+                problems.extend(bounds(FIRST_WRITABLE, MONOLITHIC_END - FIRST_WRITABLE))
             }
             Target::Slot(kind) => match map.slot_at(info.start) {
                 Some(slot) if slot.kind == *kind && info.image_len() > u64::from(slot.size) => {
@@ -508,6 +500,7 @@ pub fn plan(installed: &Installed, images: &[Image]) -> FlashPlan {
     }
 
     candidates.sort_by_key(|(_, _, key)| *key);
+    order_by_dependencies(installed, images, &mut candidates);
     let mut writes: Vec<Write> = Vec::new();
     for (i, info, _) in &candidates {
         let img = &images[*i];
@@ -578,15 +571,7 @@ pub fn plan(installed: &Installed, images: &[Image]) -> FlashPlan {
     }
 
     let before = boot(installed);
-    let mut predicted = installed.clone();
-    for w in &writes {
-        let payload: &[u8] = match (&w.data, w.image) {
-            (WriteData::Byte(b), _) => std::slice::from_ref(b),
-            (WriteData::File(_), Some(i)) => &images[i].payload,
-            (WriteData::File(_), None) => &[],
-        };
-        apply_write(&mut predicted, w, payload);
-    }
+    let predicted = apply_writes(installed, &writes, images);
     let after = boot(&predicted);
     if !after.runs_app() && !writes.is_empty() {
         problems.push(Problem::WouldNotRun {
@@ -600,6 +585,56 @@ pub fn plan(installed: &Installed, images: &[Image]) -> FlashPlan {
         before,
         after,
         predicted,
+    }
+}
+
+/// Within the system parts (and monolithic firmware), the write order that keeps every state in
+/// between bootable: each image goes after the ones it depends on are in place (its
+/// dependencies are `>=` a version, and a newer part meets an older one's, which is how Device
+/// OS's parts are meant to be updated one at a time). On a Photon/P1 that is part 1, then part 2;
+/// on an Electron index 3 (whose dependency on index 2 the old one meets), then 1, then 2. A part
+/// whose dependencies cannot be met before it goes at the address order's place.
+fn order_by_dependencies(
+    installed: &Installed,
+    images: &[Image],
+    candidates: &mut [(usize, ModuleInfo, (u8, u32))],
+) {
+    let is_system = |info: &ModuleInfo| {
+        matches!(
+            info.function,
+            ModuleFunction::SystemPart | ModuleFunction::Monolithic
+        )
+    };
+    let Some(first) = candidates.iter().position(|(_, i, _)| is_system(i)) else {
+        return;
+    };
+    let end = first
+        + candidates[first..]
+            .iter()
+            .take_while(|(_, i, _)| is_system(i))
+            .count();
+    let mut now = installed.clone();
+    for k in first..end {
+        let met = |info: &ModuleInfo, now: &Installed| {
+            info.dependencies()
+                .filter(|d| d.function == ModuleFunction::SystemPart)
+                .all(|d| now.version_for(d).is_some_and(|v| v >= d.version))
+        };
+        if let Some(j) = (k..end).find(|&j| met(&candidates[j].1, &now)) {
+            candidates[k..=j].rotate_right(1);
+        }
+        let (i, info, _) = &candidates[k];
+        let w = Write {
+            image: Some(*i),
+            label: String::new(),
+            data: WriteData::File(PathBuf::new()),
+            alt: ALT_FLASH,
+            address: info.start,
+            len: images[*i].payload.len() as u32,
+            leave: false,
+            what: String::new(),
+        };
+        apply_write(&mut now, &w, &images[*i].payload);
     }
 }
 
@@ -652,6 +687,20 @@ pub fn describe_short(info: &ModuleInfo) -> String {
         ModuleFunction::Monolithic => format!("monolithic firmware v{}", info.version),
         f => format!("{f} v{}", info.version),
     }
+}
+
+/// The flash as it is after `writes` (the writes of a plan of `images`, or the first of them).
+pub fn apply_writes(installed: &Installed, writes: &[Write], images: &[Image]) -> Installed {
+    let mut now = installed.clone();
+    for w in writes {
+        let payload: &[u8] = match (&w.data, w.image) {
+            (WriteData::Byte(b), _) => std::slice::from_ref(b),
+            (WriteData::File(_), Some(i)) => &images[i].payload,
+            (WriteData::File(_), None) => &[],
+        };
+        apply_write(&mut now, w, payload);
+    }
+    now
 }
 
 /// The effect of a write on the flash as pbuild summarises it: the slots it lands in, the

@@ -18,7 +18,7 @@ use crate::config::{Platform, Table, Target};
 use crate::device::SlotMap;
 use crate::device::boot::{BootState, boot};
 use crate::device::installed::{Content, Installed};
-use crate::device::preflight::{self, FlashPlan, Image, Problem, Write, WriteData};
+use crate::device::preflight::{self, FlashPlan, Image, Problem, Write};
 use crate::error::{Error, Result};
 use crate::image::ModuleFunction;
 
@@ -312,16 +312,11 @@ fn after_writes(
     images: &[Image],
     done: usize,
 ) -> Installed {
-    let mut now = installed.clone();
-    for w in &plan.writes[..done.min(plan.writes.len())] {
-        let payload: &[u8] = match (&w.data, w.image) {
-            (WriteData::Byte(b), _) => std::slice::from_ref(b),
-            (WriteData::File(_), Some(i)) => &images[i].payload,
-            (WriteData::File(_), None) => &[],
-        };
-        preflight::apply_write(&mut now, w, payload);
-    }
-    now
+    preflight::apply_writes(
+        installed,
+        &plan.writes[..done.min(plan.writes.len())],
+        images,
+    )
 }
 
 fn names(ws: &[Write]) -> String {
@@ -361,7 +356,7 @@ fn stopped(
 }
 
 /// The error for a device that went away during write `failed`: what was written, what was cut
-/// short, and what it will do when it is powered again (the cut image counted as damaged).
+/// short, and what it will do when it is powered again (the cut image counted as CRC-bad).
 fn unplugged(
     plan: &FlashPlan,
     installed: &Installed,
@@ -370,16 +365,14 @@ fn unplugged(
     cause: FlashError,
 ) -> Error {
     let w = &plan.writes[failed];
-    let mut now = after_writes(plan, installed, images, failed);
+    // DFU erases, then writes from the start: the image's beginning (its header) is there, the
+    // rest is not, so its CRC fails.
+    let mut now = after_writes(plan, installed, images, failed + 1);
     if w.alt == crate::device::ALT_FLASH {
-        for s in now
-            .slots
-            .iter_mut()
-            .filter(|s| s.slot.overlaps(w.address, w.len))
-        {
-            s.content = Content::Overwritten {
-                by: format!("the cut-short write of {}", w.label),
-            };
+        for s in now.slots.iter_mut().filter(|s| s.slot.start == w.address) {
+            if let Content::Module { crc_ok, .. } = &mut s.content {
+                *crc_ok = false;
+            }
         }
     }
     let back = boot(&now);

@@ -17,7 +17,7 @@ pub enum SimError {
     #[error("{} already holds a simulated device", dir.display())]
     Exists { dir: PathBuf },
     #[error(
-        "no bootloader version is recorded for system version {version} (before Device OS 0.7.0)"
+        "no bootloader version is recorded for system version {version} (before Device OS 0.6.4)"
     )]
     NoBootloaderFor { version: u16 },
     #[error("invalid serial `{serial}`: a Particle device ID is 24 hex digits")]

@@ -48,18 +48,28 @@ fn system_update_order_and_leave() {
     );
     let plan = plan(&dev.installed(), &images);
     assert!(plan.problems.is_empty(), "{:?}", plan.problems);
-    // System parts by address (particle-cli's order; a cut anywhere leaves a mixed system),
-    // the app last.
+    // Each system part after the ones it depends on (index 3 needs index 2 >= 110, which the old
+    // one meets; index 1 needs index 3; index 2 needs index 1), the app last: every state in
+    // between boots.
     let order: Vec<&str> = plan.writes.iter().map(|w| w.what.as_str()).collect();
     assert_eq!(
         order,
         [
+            "system part 3 v2302",
             "system part 1 v2302",
             "system part 2 v2302",
-            "system part 3 v2302",
             "user part v6"
         ]
     );
+    let installed = dev.installed();
+    for n in 1..plan.writes.len() {
+        let now = apply_writes(&installed, &plan.writes[..n], &images);
+        assert_eq!(
+            crate::device::boot::boot(&now).state,
+            BootState::RunningUserApp,
+            "after {n} writes"
+        );
+    }
     assert_eq!(plan.writes.iter().filter(|w| w.leave).count(), 1);
     assert!(plan.writes[3].leave);
     assert_eq!(plan.after.state, BootState::RunningUserApp);

@@ -1167,7 +1167,8 @@ fn sim_create_and_status() {
             "create",
             "old",
             "--system-version",
-            "110",
+            // 0.6.1: below 0.6.4, the oldest release whose bootloader (11) is recorded.
+            "105",
         ],
         &[],
     )

@@ -343,8 +343,10 @@ fn ctrl_c_during_flash_finishes_the_image_then_says_where_the_device_stands() {
         "{}",
         r.stderr
     );
+    // Part 1 first: a newer part 1 meets the old part 2's dependency, so the device would still
+    // run its old app (issue 12: the order keeps every state in between bootable).
     assert!(
-        r.stderr.contains("reset now, it would be safe-mode"),
+        r.stderr.contains("reset now, it would be running-user-app"),
         "{}",
         r.stderr
     );
