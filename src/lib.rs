@@ -14,6 +14,7 @@ pub mod paths;
 // The library's error type (typed data, no hint text) and the tools pbuild runs.
 pub mod error;
 pub mod tool;
+pub mod tty;
 
 // The engine: graph, db, scheduler, task, depfiles. Knows steps and files, nothing else.
 pub mod work;
@@ -29,10 +30,12 @@ pub mod tree;
 pub mod build;
 pub mod stepcache;
 
-// The device as its bootloader sees it, the simulated one, and flashing (with the one flash decision).
+// The device as its bootloader sees it, the simulated one, the device on USB (libusb: modes,
+// control requests, its serial port), and flashing (with the one flash decision).
 pub mod device;
 pub mod flash;
 pub mod sim;
+pub mod usb;
 
 // Around the flow: machine checks, what `watch` watches, project scaffolding, fuzz bodies.
 pub mod doctor;

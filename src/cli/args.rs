@@ -97,13 +97,18 @@ pub enum Command {
     Build(BuildArgs),
     /// Remove pbuild's outputs for a platform (or all), and Device OS's own build/target dirs for it.
     Clean(CleanArgs),
-    /// Build, check against the device in DFU mode, and flash: system parts first when the app needs them.
+    /// Build, check against the device, and flash over DFU: system parts first when the app needs them.
+    ///
+    /// A running device is asked to enter DFU mode over USB (no buttons); with --monitor its
+    /// serial output follows once the app runs.
     Flash(FlashArgs),
-    /// The devices in DFU mode and the modules installed on each (read back over DFU).
+    /// The Particle devices on USB, running or in DFU mode, and what each has installed.
     Device(DeviceArgs),
+    /// Print what the app writes to its USB serial port, across resets (Ctrl-C to stop).
+    Monitor(MonitorArgs),
     /// What a module binary is: platform, function, version, addresses, dependencies, CRC/SHA.
     Inspect(InspectArgs),
-    /// Simulated devices for flashing without hardware (with the dfu-util stand-in).
+    /// Simulated devices on a simulated USB bus, for flashing without hardware (with the real dfu-util).
     #[command(subcommand)]
     Sim(SimCommand),
     /// Rebuild on every save of the app (and flash with --flash); Ctrl-C stops.
@@ -198,12 +203,19 @@ pub struct WatchArgs {
     /// Parallel jobs [default: project.toml `jobs`, else the number of cores].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// After each build whose user part changed, flash it to the device in DFU mode (same preflight
-    /// as `pbuild flash`); without a device, keep watching and flash when one appears.
+    /// After each build whose user part changed, flash it (same preflight as `pbuild flash`; a
+    /// running device is put in DFU mode over USB); without a device, keep watching and flash
+    /// when one is plugged in.
     #[arg(long)]
     pub flash: bool,
     #[command(flatten)]
     pub dfu: DfuArgs,
+    /// With --flash: print the app's USB serial output between builds, in the same terminal.
+    #[arg(long, requires = "flash")]
+    pub monitor: bool,
+    /// Accepted for habit with --monitor; a USB serial port has no real bit rate.
+    #[arg(long, value_name = "RATE", default_value_t = 9600)]
+    pub baud: u32,
     /// Quiet time after the last change before a build starts. One save makes several events within
     /// a few ms; a burst longer than this (a big `git checkout`) costs at most one extra build, since
     /// builds never overlap and changes during a build queue a single follow-up. Kept short because
@@ -230,13 +242,36 @@ pub struct NewArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DfuArgs {
     /// The device: its serial (the 24-hex device ID, see `pbuild device`), needed when several
-    /// are in DFU mode; or `sim:DIR`, a simulated device made by `pbuild sim create`.
+    /// are attached; or `sim:DIR`, a simulated device made by `pbuild sim create` (pbuild then
+    /// runs itself on the simulated bus, as `pbuild sim exec --device DIR` does).
     #[arg(long, value_name = "SERIAL|sim:DIR")]
     pub device: Option<String>,
-    /// The dfu-util executable [default: PBUILD_DFU_UTIL, else `dfu-util` on PATH; with
-    /// `--device sim:DIR`, the dfu-util stand-in installed next to pbuild].
+    /// The dfu-util executable [default: PBUILD_DFU_UTIL, else `dfu-util` on PATH].
     #[arg(long, value_name = "PATH")]
     pub dfu_util: Option<PathBuf>,
+    /// How long a running device, asked to enter DFU mode, may take to show up in it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub dfu_timeout: f64,
+}
+
+/// The app's serial output.
+#[derive(Debug, Clone, Args)]
+pub struct MonitorOpts {
+    /// Accepted for habit; a USB serial port has no real bit rate (the device ignores it).
+    #[arg(long, value_name = "RATE", default_value_t = 9600)]
+    pub baud: u32,
+    /// Stop after this many seconds [default: at Ctrl-C].
+    #[arg(long = "for", value_name = "SECONDS")]
+    pub for_seconds: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The device: its serial (see `pbuild device`), needed when several run; or `sim:DIR`.
+    #[arg(long, value_name = "SERIAL|sim:DIR")]
+    pub device: Option<String>,
+    #[command(flatten)]
+    pub opts: MonitorOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -284,6 +319,11 @@ pub struct FlashArgs {
     /// Parallel build jobs [default: the number of cores].
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// After the flash, print the app's USB serial output (as `pbuild monitor`; Ctrl-C stops).
+    #[arg(long)]
+    pub monitor: bool,
+    #[command(flatten)]
+    pub monitor_opts: MonitorOpts,
 }
 
 #[derive(Debug, Args)]
@@ -312,6 +352,27 @@ pub enum SimCommand {
     Create(SimCreateArgs),
     /// What is installed on a simulated device and what it would do at reset.
     Status(SimStatusArgs),
+    /// Run a command with simulated devices on a simulated USB bus: the real dfu-util, pbuild,
+    /// or a script using both find them through libusb as if plugged in.
+    ///
+    /// The command gets LD_LIBRARY_PATH with pbuild's simulated libusb-1.0.so.0 first and
+    /// PBUILD_SIM_DEVICES naming the devices; while it runs, each running device offers a
+    /// serial port (a pseudo-terminal) that prints a boot line and a tick every second, and
+    /// enters DFU mode when set to 14400 baud. Exits with the command's exit status.
+    #[command(
+        after_help = "Examples:\n  pbuild sim exec --device dev -- dfu-util -l\n  pbuild sim exec --device a --device b -- pbuild flash --device <serial of b>"
+    )]
+    Exec(SimExecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimExecArgs {
+    /// A simulated device directory to attach (repeat for several).
+    #[arg(long, required = true, value_name = "DIR")]
+    pub device: Vec<PathBuf>,
+    /// The command and its arguments.
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -330,6 +391,10 @@ pub struct SimCreateArgs {
     /// Only the bootloader: no system firmware, no app (the device stays in DFU mode).
     #[arg(long)]
     pub empty: bool,
+    /// Waiting in DFU mode (blinking yellow), as when MODE is held at power-up [default: it
+    /// runs what it has, as a device does when plugged in].
+    #[arg(long)]
+    pub dfu: bool,
 }
 
 #[derive(Debug, Args)]

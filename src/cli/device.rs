@@ -1,5 +1,6 @@
-//! `pbuild device`: the devices in DFU mode and what each has installed (read back over DFU), and
-//! the slot and boot renderings `sim status` and `flash` share.
+//! `pbuild device`: the Particle devices on USB: in DFU mode, what each has installed (read back
+//! over DFU) and would do at reset; running, what its control requests report. Also the slot and
+//! boot renderings `sim status` and `flash` share.
 
 use serde_json::json;
 
@@ -10,6 +11,8 @@ use crate::device::boot::Boot;
 use crate::device::installed::Installed;
 use crate::error::Result;
 use crate::flash::{self, Dfu, DfuDevice, Event};
+use crate::usb::control::Session;
+use crate::usb::{self, Attached, UsbMode};
 
 pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
     let json = args.json || ctx.json();
@@ -27,23 +30,27 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
         tool: &conn.tool,
         on_event: &mut on_event,
     };
+    let serial = conn.serial.as_deref();
     let listing = dfu.list(table)?;
-    let chosen: Vec<DfuDevice> = match &conn.serial {
-        Some(_) => vec![flash::select(&listing, conn.serial.as_deref())?.clone()],
-        None => {
-            let all: Vec<DfuDevice> = listing
-                .devices
-                .iter()
-                .filter(|d| d.platform_id().is_some())
-                .cloned()
-                .collect();
-            if all.is_empty() {
-                flash::select(&listing, None)?;
-            }
-            all
-        }
-    };
-    for dev in &chosen {
+    let in_dfu: Vec<DfuDevice> = listing
+        .devices
+        .iter()
+        .filter(|d| d.platform_id().is_some())
+        .filter(|d| serial.is_none_or(|s| d.serial.eq_ignore_ascii_case(s)))
+        .cloned()
+        .collect();
+    // Running devices (libusb); without it, the DFU ones are all there is to show.
+    let running: Vec<Attached> = usb::attached(table)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d.mode == UsbMode::Normal)
+        .filter(|d| serial.is_none_or(|s| d.is(s)))
+        .collect();
+    if in_dfu.is_empty() && running.is_empty() {
+        // The error dfu-util's listing gives (no device, not that serial, no permission).
+        flash::select(&listing, serial)?;
+    }
+    for dev in &in_dfu {
         let Ok(platform) = super::flash::platform_of(table, dev) else {
             continue;
         };
@@ -54,10 +61,11 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
                 "{}",
                 json!({
                     "reason": "device",
+                    "mode": UsbMode::Dfu,
                     "platform": platform.name,
                     "platform_id": platform.id,
                     "serial": dev.serial,
-                    "dfu": format!("{:04x}:{:04x}", dev.vid, dev.pid),
+                    "usb": format!("{:04x}:{:04x}", dev.vid, dev.pid),
                     "path": dev.path,
                     "slots": installed.slots.iter().map(|s| s.report(&installed.map)).collect::<Vec<_>>(),
                     "at_reset": b,
@@ -65,7 +73,7 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
             );
         } else {
             println!(
-                "{}{}",
+                "{}, in DFU mode{}",
                 dev.describe(),
                 if dev.path.is_empty() {
                     String::new()
@@ -77,7 +85,63 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
             print!("{}", render_boot("at reset", &b));
         }
     }
+    let ports = usb::port::Ports::here(table);
+    for dev in &running {
+        show_running(dev, &ports, json);
+    }
     Ok(())
+}
+
+/// A running device: what its control requests say (system version, modules) and its port.
+fn show_running(dev: &Attached, ports: &usb::port::Ports, json: bool) {
+    let mut session = match dev.denied {
+        true => None,
+        false => Session::open(dev).ok(),
+    };
+    let version = session.as_mut().and_then(|s| s.system_version().ok());
+    let modules = session.as_mut().and_then(|s| s.modules().ok());
+    let port = ports.find(&dev.serial);
+    if json {
+        println!(
+            "{}",
+            json!({
+                "reason": "device",
+                "mode": UsbMode::Normal,
+                "platform": dev.platform.1,
+                "platform_id": dev.platform.0,
+                "serial": dev.serial,
+                "usb": format!("{:04x}:{:04x}", dev.vid, dev.pid),
+                "path": dev.path,
+                "no_permission": dev.denied,
+                "system_version": version,
+                "modules": modules,
+                "port": port,
+            })
+        );
+        return;
+    }
+    println!("{}, USB path {}", dev.describe(), dev.path);
+    if dev.denied {
+        println!("  cannot open it: no permission (`pbuild doctor` shows the udev rule)");
+        return;
+    }
+    match &version {
+        Some(v) => println!("  Device OS {v}"),
+        None => println!("  its system does not say its version over USB"),
+    }
+    match &modules {
+        Some(mods) => {
+            for m in mods {
+                println!("  {}", m.describe());
+            }
+        }
+        None => println!(
+            "  modules: not reported (Device OS before 0.8.0); `pbuild flash` puts it in DFU mode to read them"
+        ),
+    }
+    if let Some(p) = port {
+        println!("  serial port {}", p.display());
+    }
 }
 
 pub(crate) fn render_slots(installed: &Installed) -> String {

@@ -177,13 +177,9 @@ fn udev_howto() -> String {
 /// Hints for flashing errors.
 pub fn flash_hint(e: &FlashError) -> Option<String> {
     Some(match e {
-        FlashError::DfuUtilMissing { exe } if exe.file_name().is_some_and(|n| n == "dfu-util-sim") => format!(
-            "the dfu-util stand-in is built and installed with pbuild (`cargo build` builds both binaries); expected it at {}",
-            exe.display()
-        ),
         FlashError::DfuUtilMissing { .. } => "install dfu-util (Debian/Ubuntu: sudo apt-get install dfu-util; Fedora: sudo dnf install dfu-util; macOS: brew install dfu-util), or name one with --dfu-util PATH or PBUILD_DFU_UTIL\nno hardware? `pbuild sim create dev --platform photon` and flash with --device sim:dev\n`pbuild doctor` checks everything build and flash need".into(),
         FlashError::NoDevice { .. } => format!(
-            "{DFU_MODE_HOWTO}\nif it blinks yellow and is still not found, it may be a permissions problem; {}",
+            "plug it in with a data cable (some USB cables only charge); pbuild finds it running or in DFU mode\nif it is plugged in and still not found, it may be a permissions problem; {}\nif its LED is off or it does not start, {DFU_MODE_HOWTO}",
             udev_howto()
         ),
         FlashError::CannotOpen { .. } => format!("{}\n`pbuild doctor` checks the udev rule", udev_howto()),
@@ -192,7 +188,7 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
             devices.iter().map(|d| format!("\n  {d}")).collect::<String>()
         ),
         FlashError::SeveralDevices { .. } | FlashError::NotFound { .. } => {
-            "`pbuild device` lists the devices in DFU mode and their serials".into()
+            "`pbuild device` lists the devices and their serials".into()
         }
         FlashError::Interrupted { label, cause, done, .. } => {
             let mut h = if *done == 0 && !cause.may_have_written() {
@@ -218,7 +214,13 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
             "run again with -v to see dfu-util's command lines and full output; a loose USB cable or hub is a common cause".into()
         }
         FlashError::Stopped { .. } => "no leave request was sent: the device stays in DFU mode (blinking yellow). Run `pbuild flash` again to finish: it writes only what is still missing".into(),
-        FlashError::Spawn { .. } | FlashError::Io { .. } => return None,
+        FlashError::UsbAccess { .. } => format!("{}\n`pbuild doctor` checks the udev rule", udev_howto()),
+        FlashError::CannotEnterDfu { .. } => DFU_MODE_HOWTO.to_string(),
+        FlashError::DfuTimeout { mode: "DFU mode", .. } => format!(
+            "it was asked to reset into DFU mode and did not come back on USB: an app that blocks the system loop, or a hub that drops it, can do that\n{DFU_MODE_HOWTO}\nor give it longer with --dfu-timeout SECONDS"
+        ),
+        FlashError::DfuTimeout { .. } => "check the cable, then `pbuild device` to see what it is doing".into(),
+        FlashError::Usb { .. } | FlashError::Spawn { .. } | FlashError::Io { .. } => return None,
     })
 }
 
@@ -229,6 +231,13 @@ fn sim_hint(e: &SimError) -> Option<String> {
         SimError::NotADevice { .. } => {
             Some("make one with `pbuild sim create DIR --platform photon`".into())
         }
+        SimError::NoUsbLibrary { .. } => Some(format!(
+            "`cargo build` in pbuild's repository builds it next to pbuild (target/debug or target/release); or name it with {}",
+            crate::sim::exec::USBSIM_ENV
+        )),
+        SimError::NotOnBus { .. } => Some(
+            "name the directory with --device when starting `pbuild sim exec`, or run without `sim exec`".into(),
+        ),
         _ => None,
     }
 }

@@ -15,7 +15,7 @@ use crate::device::preflight::FlashPlan;
 use crate::error::{Error, Result};
 use crate::flash::connect::Connection;
 use crate::flash::deploy::{self, Request, Source};
-use crate::flash::{self, Connected, Dfu, DfuDevice, Event, Note};
+use crate::flash::{Connected, Dfu, DfuDevice, Event, Note};
 
 impl From<SystemPolicy> for deploy::SystemPolicy {
     fn from(p: SystemPolicy) -> Self {
@@ -28,6 +28,10 @@ impl From<SystemPolicy> for deploy::SystemPolicy {
 
 pub(crate) fn connection(ctx: &Ctx<'_>, a: &DfuArgs) -> Result<Connection> {
     Connection::open(a.device.as_deref(), a.dfu_util.clone(), ctx.table()?)
+}
+
+pub(crate) fn dfu_timeout(a: &DfuArgs) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(a.dfu_timeout.clamp(0.0, 86_400.0))
 }
 
 /// Shows what flashing does: dfu-util command lines and reads (verbose), each write, the plan,
@@ -102,6 +106,17 @@ impl Printer {
                     super::term::warning("--allow-downgrade: writing the older modules")
                 );
             }
+            Event::EnteringDfu { device, asked } if human => eprintln!(
+                "{device} is running: {}; waiting for it in DFU mode",
+                match asked {
+                    crate::usb::Asked::ControlRequest =>
+                        "asked it to enter DFU mode (USB control request)".to_string(),
+                    crate::usb::Asked::Touch { port } => format!(
+                        "its system does not take the DFU request, so {} was set to 14400 baud",
+                        port.display()
+                    ),
+                }
+            ),
             Event::Planned(plan) => show_plan(plan, self.json, self.quiet, &self.device),
             Event::Forced(problems) if !self.quiet => {
                 for p in problems {
@@ -178,17 +193,17 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
     let mut on_dfu = |e: Event<'_>| printer.event(e);
     // Ctrl-C or SIGTERM while images are written: finish the one being written, then stop and
     // say where the device stands. A second Ctrl-C quits at once.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone());
-        let _ = signal_hook::flag::register(sig, stop.clone());
-    }
+    let stop = super::stop_on_ctrl_c();
     let mut dfu = Dfu {
         tool: &conn.tool,
         on_event: &mut on_dfu,
     };
-    let listing = dfu.list(table)?;
-    let dev = flash::select(&listing, conn.serial.as_deref())?.clone();
+    let dev = dfu.reach(
+        table,
+        conn.serial.as_deref(),
+        dfu_timeout(&args.dfu),
+        Some(&stop),
+    )?;
     let device_platform = platform_of(table, &dev)?;
     if !ctx.quiet() && !json {
         eprintln!("Device: {}", dev.describe());
@@ -277,6 +292,16 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         }
     };
     let plan = &done.plan;
+    let after_flash = || -> Result<()> {
+        if args.monitor && !args.dry_run {
+            let shown = super::monitor::Shown {
+                json,
+                quiet: ctx.quiet(),
+            };
+            super::monitor::follow(shown, table, Some(&dev.serial), &args.monitor_opts, &stop)?;
+        }
+        Ok(())
+    };
     if args.dry_run {
         if json {
             println!(
@@ -306,7 +331,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
             }
         );
     }
-    Ok(())
+    after_flash()
 }
 
 /// Where a write goes: "at 0x080a0000", or "at DCT offset 1753 (alt 1)".

@@ -10,6 +10,7 @@ pub mod diagnostics;
 mod doctor;
 mod flash;
 mod inspect;
+mod monitor;
 mod new;
 mod preprocess;
 pub mod progress;
@@ -33,6 +34,17 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     term::init(cli.global.color);
     let json = cli.global.message_format == MessageFormat::Json;
+    // `sim exec`, and `--device sim:DIR` off the simulated bus: run a command on the bus.
+    let on_bus = match &cli.command {
+        Command::Sim(args::SimCommand::Exec(a)) => Some(sim::exec(a)),
+        cmd => sim::off_bus_device(cmd).map(|dir| sim::rerun_on_bus(&dir)),
+    };
+    if let Some(r) = on_bus {
+        return r.unwrap_or_else(|e| {
+            diagnostics::report(&e, json);
+            diagnostics::exit_code(&e)
+        });
+    }
     match run(&cli) {
         Ok(()) => 0,
         Err(e) => {
@@ -94,6 +106,17 @@ impl Ctx<'_> {
     }
 }
 
+/// A flag Ctrl-C (or SIGTERM) sets, for long work to stop at a safe point; a second Ctrl-C
+/// exits at once (status 130).
+pub(crate) fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone());
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    stop
+}
+
 pub fn run(cli: &Cli) -> Result<()> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let g = &cli.global;
@@ -120,6 +143,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Clean(args) => build::clean(&ctx, args),
         Command::Flash(args) => flash::flash(&ctx, args),
         Command::Device(args) => device::device(&ctx, args),
+        Command::Monitor(args) => monitor::monitor(&ctx, args),
         Command::Inspect(args) => inspect::inspect(&ctx, args),
         Command::Sim(sim) => sim::sim(&ctx, sim),
         Command::Watch(args) => watch::watch(&ctx, args),

@@ -1,9 +1,10 @@
-//! `pbuild sim create|status`: simulated devices, made and shown.
+//! `pbuild sim create|status|exec`: simulated devices, made, shown, and put on a simulated USB
+//! bus for a command; and `--device sim:DIR`, which runs pbuild itself on that bus.
 
 use serde_json::json;
 
 use super::Ctx;
-use super::args::{SimCommand, SimCreateArgs, SimStatusArgs};
+use super::args::{Command, SimCommand, SimCreateArgs, SimExecArgs, SimStatusArgs};
 use super::device::{render_boot, render_slots};
 use crate::config::{Platform, Table};
 use crate::device::versions;
@@ -14,7 +15,73 @@ pub(crate) fn sim(ctx: &Ctx<'_>, cmd: &SimCommand) -> Result<()> {
     match cmd {
         SimCommand::Create(a) => sim_create(ctx, a),
         SimCommand::Status(a) => sim_status(ctx, a),
+        SimCommand::Exec(_) => unreachable!("`sim exec` runs before the command is dispatched"),
     }
+}
+
+/// `pbuild sim exec`: the command's exit status (128 + signal when a signal ended it).
+pub(crate) fn exec(a: &SimExecArgs) -> Result<i32> {
+    let table =
+        crate::config::Project::find(&std::env::current_dir().map_err(|e| Error::io(".", e))?)?
+            .table;
+    let (program, args) = a.command.split_first().expect("clap requires a command");
+    run_on_bus(&a.device, &table, program, args)
+}
+
+fn run_on_bus(
+    devices: &[std::path::PathBuf],
+    table: &Table,
+    program: &std::ffi::OsStr,
+    args: &[std::ffi::OsString],
+) -> Result<i32> {
+    let bus = crate::sim::exec::OnBus::start(devices, table)?;
+    // Ctrl-C goes to the command (same terminal process group); this process stays until the
+    // command ends, keeping the bus up, and then passes on its status.
+    let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, ignored.clone());
+    }
+    let status = std::process::Command::new(program)
+        .args(args)
+        .envs(bus.env.iter().map(|(k, v)| (k, v)))
+        .status()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::Other(format!("{}: command not found", program.to_string_lossy()))
+            }
+            _ => Error::io(program, e),
+        })?;
+    drop(bus);
+    use std::os::unix::process::ExitStatusExt;
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+}
+
+/// The `sim:DIR` device of the command, when pbuild is not yet on a simulated bus.
+pub(crate) fn off_bus_device(cmd: &Command) -> Option<std::path::PathBuf> {
+    let device = match cmd {
+        Command::Flash(a) => a.dfu.device.as_deref(),
+        Command::Device(a) => a.dfu.device.as_deref(),
+        Command::Watch(a) => a.dfu.device.as_deref(),
+        Command::Doctor(a) => a.dfu.device.as_deref(),
+        Command::Monitor(a) => a.device.as_deref(),
+        _ => None,
+    };
+    let dir = crate::flash::connect::sim_dir(device)?;
+    crate::sim::usb::bus_dirs()
+        .is_empty()
+        .then(|| dir.to_path_buf())
+}
+
+/// Runs this same pbuild command again on a simulated bus with `dir` attached.
+pub(crate) fn rerun_on_bus(dir: &std::path::Path) -> Result<i32> {
+    let table =
+        crate::config::Project::find(&std::env::current_dir().map_err(|e| Error::io(".", e))?)?
+            .table;
+    let exe = std::env::current_exe().map_err(|e| Error::io("pbuild executable", e))?;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    run_on_bus(&[dir.to_path_buf()], &table, exe.as_os_str(), &args)
 }
 
 fn platform_named(table: &Table, name: Option<&str>) -> Result<Platform> {
@@ -43,6 +110,7 @@ fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {
             bootloader_version: a.bootloader_version,
             serial: a.serial.clone(),
             empty: a.empty,
+            dfu: a.dfu,
         },
     )?;
     if ctx.json() {
@@ -64,7 +132,12 @@ fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {
             }
         );
         println!(
-            "Flash it with: pbuild flash --device sim:{}",
+            "It is {}. Flash it with: pbuild flash --device sim:{}",
+            match crate::sim::usb::mode_of(&a.dir) {
+                crate::sim::usb::Mode::Dfu => "in DFU mode (blinking yellow)",
+                crate::sim::usb::Mode::Normal => "running",
+                crate::sim::usb::Mode::Off => "not starting",
+            },
             ctx.shown(&a.dir)
         );
     }

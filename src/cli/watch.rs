@@ -17,7 +17,6 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -54,11 +53,7 @@ pub(crate) fn watch(ctx: &Ctx<'_>, args: &WatchArgs) -> Result<()> {
         });
     }
 
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .map_err(|e| Error::io("signal handler", e))?;
-    }
+    let stop = super::stop_on_ctrl_c();
 
     let (tx, rx) = std::sync::mpsc::channel();
     let mut debouncer = new_debouncer(Duration::from_millis(args.debounce_ms), None, tx)
@@ -90,6 +85,31 @@ pub(crate) fn watch(ctx: &Ctx<'_>, args: &WatchArgs) -> Result<()> {
         false => None,
     };
     drop(settings);
+    // --monitor: the app's output in the same terminal, for the whole loop. The monitor follows
+    // the device across every reset a flash makes, so it runs beside the loop, not in it.
+    let monitor = match (&flasher, args.monitor) {
+        (Some(f), true) => {
+            let table = ctx.table()?.clone();
+            let serial = f.conn.serial.clone();
+            let shown = super::monitor::Shown {
+                json: ui.json,
+                quiet: ui.quiet,
+            };
+            let opts = super::args::MonitorOpts {
+                baud: args.baud,
+                for_seconds: None,
+            };
+            let stop = std::sync::Arc::clone(&stop);
+            Some(std::thread::spawn(move || {
+                if let Err(e) =
+                    super::monitor::follow(shown, &table, serial.as_deref(), &opts, &stop)
+                {
+                    eprintln!("monitor: error: {e}");
+                }
+            }))
+        }
+        _ => None,
+    };
 
     let mut cycle = 0usize;
     let mut changed: Vec<PathBuf> = Vec::new();
@@ -106,6 +126,9 @@ pub(crate) fn watch(ctx: &Ctx<'_>, args: &WatchArgs) -> Result<()> {
             Some(paths) => changed = paths,
             None => break,
         }
+    }
+    if let Some(m) = monitor {
+        let _ = m.join();
     }
     ui.say("Stopped watching");
     Ok(())
@@ -295,6 +318,7 @@ impl Ui {
 /// DFU mode without stopping the watch.
 struct Flasher {
     conn: Connection,
+    dfu_timeout: Duration,
     /// xxh3 of the user part last flashed (or found unchanged).
     flashed: Option<u64>,
     /// A user part to flash once a device shows up, the hash of its bytes, and the settings it
@@ -307,6 +331,7 @@ impl Flasher {
     fn new(ctx: &Ctx<'_>, dfu: &DfuArgs) -> Result<Flasher> {
         Ok(Flasher {
             conn: super::flash::connection(ctx, dfu)?,
+            dfu_timeout: super::flash::dfu_timeout(dfu),
             flashed: None,
             pending: None,
             told_no_device: false,
@@ -379,12 +404,17 @@ impl Flasher {
             tool: &self.conn.tool,
             on_event: &mut on_event,
         };
-        let listing = dfu.list(ctx.table()?)?;
-        let dev = match flash::select(&listing, self.conn.serial.as_deref()) {
-            Ok(d) => d.clone(),
+        let found = dfu.reach(
+            ctx.table()?,
+            self.conn.serial.as_deref(),
+            self.dfu_timeout,
+            None,
+        );
+        let dev = match found {
+            Ok(d) => d,
             Err(FlashError::NoDevice { .. }) => {
                 if !self.told_no_device {
-                    ui.say("flash: no device in DFU mode; flashing when one appears (hold SETUP, tap RESET, release SETUP when it blinks yellow)");
+                    ui.say("flash: no device on USB; flashing when one is plugged in");
                     self.told_no_device = true;
                 }
                 return Ok(false);

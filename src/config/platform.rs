@@ -35,6 +35,9 @@ pub struct Platform {
     pub id: u16,
     /// DFU-mode USB id, `vvvv:pppp` in hex.
     pub dfu: String,
+    /// USB id while the system runs (normal mode), `vvvv:pppp` in hex.
+    #[serde(default)]
+    pub usb: Option<String>,
     /// Directory under `modules/` in the Device OS tree.
     pub modules: String,
     pub user_slot: u32,
@@ -63,11 +66,21 @@ pub struct ToolchainRequirement {
 impl Platform {
     /// DFU vendor and product id.
     pub fn dfu_ids(&self) -> (u16, u16) {
-        let mut parts = self.dfu.split(':');
-        let vid = parts.next().and_then(|v| u16::from_str_radix(v, 16).ok());
-        let pid = parts.next().and_then(|p| u16::from_str_radix(p, 16).ok());
-        (vid.unwrap_or(0x2b04), pid.unwrap_or(0))
+        usb_ids(&self.dfu)
     }
+
+    /// Vendor and product id in normal mode (none when the table does not say).
+    pub fn usb_ids(&self) -> Option<(u16, u16)> {
+        self.usb.as_deref().map(usb_ids)
+    }
+}
+
+/// `vvvv:pppp` in hex; a part that does not parse reads as 0 (vendor: Particle's 2b04).
+fn usb_ids(text: &str) -> (u16, u16) {
+    let mut parts = text.split(':');
+    let vid = parts.next().and_then(|v| u16::from_str_radix(v, 16).ok());
+    let pid = parts.next().and_then(|p| u16::from_str_radix(p, 16).ok());
+    (vid.unwrap_or(0x2b04), pid.unwrap_or(0))
 }
 
 impl Table {
@@ -116,6 +129,13 @@ impl Table {
     /// The platform with this DFU-mode VID:PID.
     pub fn by_dfu_ids(&self, vid: u16, pid: u16) -> Option<&Platform> {
         self.platforms.iter().find(|p| p.dfu_ids() == (vid, pid))
+    }
+
+    /// The platform with this normal-mode VID:PID.
+    pub fn by_usb_ids(&self, vid: u16, pid: u16) -> Option<&Platform> {
+        self.platforms
+            .iter()
+            .find(|p| p.usb_ids() == Some((vid, pid)))
     }
 
     /// The known platform name closest to `key`, for "did you mean" hints.
@@ -191,6 +211,7 @@ mod tests {
         assert_eq!(t.find("p1").unwrap().id, 8);
         assert_eq!(t.find("10").unwrap().name, "electron");
         assert_eq!(t.find("Photon").unwrap().dfu_ids(), (0x2b04, 0xd006));
+        assert_eq!(t.by_usb_ids(0x2b04, 0xc00a).unwrap().name, "electron");
         assert!(t.find("argon").is_none());
         assert!(t.find("12").is_none());
     }

@@ -29,6 +29,9 @@ pub const OTA_FLAG_OFFSET: u32 = 1753;
 pub const OTA_FLAG_SET: u8 = 0xA5;
 pub const OTA_FLAG_CLEAR: u8 = 0xFF;
 /// DFU alt settings of the Gen 2 bootloader: internal flash, and the DCT (particle-facts.md §2).
+/// The serial-port bit rate that asks a running Gen 2 system to reset into DFU mode
+/// (`build/module-defaults.mk:2`; `system/src/system_update.cpp:253-272`, usb-facts.md §2a).
+pub const DFU_BAUD: u32 = 14400;
 pub const ALT_FLASH: u8 = 0;
 pub const ALT_DCT: u8 = 1;
 

@@ -1,12 +1,18 @@
-//! Which dfu-util to run and which device to ask for: a serial, or `sim:DIR` for a simulated
-//! device (with the dfu-util stand-in installed next to pbuild).
+//! Which dfu-util to run and which device is meant (a serial, or `sim:DIR`: the simulated device
+//! in DIR, on the simulated bus of `pbuild sim exec`), and reaching that device in DFU mode:
+//! one that is running is asked to enter it (`usb::enter_dfu`) and waited for.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use super::tool::Process;
+use super::{Dfu, DfuDevice, Event, FlashError, select};
 use crate::config::Table;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sim::SimDevice;
+use crate::sim::error::SimError;
+use crate::usb::{self, UsbMode};
 
 /// The dfu-util to run and the device asked for.
 pub struct Connection {
@@ -14,36 +20,82 @@ pub struct Connection {
     pub serial: Option<String>,
 }
 
+/// `Some(DIR)` for `sim:DIR`.
+pub fn sim_dir(device: Option<&str>) -> Option<&Path> {
+    device.and_then(|d| d.strip_prefix("sim:")).map(Path::new)
+}
+
 impl Connection {
-    /// `device`: a serial, `sim:DIR`, or none (the only device attached); `dfu_util`: the
-    /// executable named by the user, if any; `table` to check a simulated device's platform.
+    /// `device`: a serial, `sim:DIR` (which must be on the simulated bus pbuild runs on), or
+    /// none (the only device attached); `dfu_util`: the executable named by the user, if any.
     pub fn open(
         device: Option<&str>,
         dfu_util: Option<PathBuf>,
         table: &Table,
     ) -> Result<Connection> {
-        match device.and_then(|d| d.strip_prefix("sim:")) {
+        let serial = match sim_dir(device) {
             Some(dir) => {
-                let exe = match dfu_util {
-                    Some(p) => p,
-                    None => std::env::current_exe()
-                        .map_err(|e| Error::io("pbuild executable", e))?
-                        .with_file_name(format!("dfu-util-sim{}", std::env::consts::EXE_SUFFIX)),
+                let dir = crate::paths::absolute(dir);
+                let sim = SimDevice::open(&dir, table)?;
+                let on_bus = crate::sim::usb::bus_dirs();
+                let same = |d: &PathBuf| {
+                    d.canonicalize()
+                        .ok()
+                        .is_some_and(|c| Some(c) == dir.canonicalize().ok())
                 };
-                let dir = crate::paths::absolute(Path::new(dir));
-                SimDevice::open(&dir, table)?;
-                let mut tool = Process {
-                    exe,
-                    envs: Vec::new(),
-                };
-                tool.envs
-                    .push(("PBUILD_SIM_DEVICES".into(), dir.into_os_string()));
-                Ok(Connection { tool, serial: None })
+                if !on_bus.iter().any(same) {
+                    return Err(SimError::NotOnBus { dir, on_bus }.into());
+                }
+                Some(sim.identity.serial)
             }
-            None => Ok(Connection {
-                tool: Process::choose(dfu_util),
-                serial: device.map(str::to_string),
-            }),
-        }
+            None => device.map(str::to_string),
+        };
+        Ok(Connection {
+            tool: Process::choose(dfu_util),
+            serial,
+        })
+    }
+}
+
+impl Dfu<'_> {
+    /// The device in DFU mode: the one with `serial` (else the only one); when it is running
+    /// instead, it is asked to enter DFU mode and waited for, at most `wait`.
+    pub fn reach(
+        &mut self,
+        table: &Table,
+        serial: Option<&str>,
+        wait: Duration,
+        stop: Option<&AtomicBool>,
+    ) -> Result<DfuDevice, FlashError> {
+        let listing = self.list(table)?;
+        let not_in_dfu = match select(&listing, serial) {
+            Ok(d) => return Ok(d.clone()),
+            Err(e @ (FlashError::NoDevice { .. } | FlashError::NotFound { .. })) => e,
+            Err(e) => return Err(e),
+        };
+        // Not in DFU mode: is it running? (Without libusb, say what dfu-util found.)
+        let Ok(attached) = usb::attached(table) else {
+            return Err(not_in_dfu);
+        };
+        let running: Vec<_> = attached
+            .into_iter()
+            .filter(|d| d.mode == UsbMode::Normal)
+            .collect();
+        let Some(dev) = usb::pick(&running, serial)? else {
+            return Err(match not_in_dfu {
+                FlashError::NoDevice { .. } => FlashError::NoDevice {
+                    wanted: serial.map(str::to_string),
+                },
+                e => e,
+            });
+        };
+        let asked = usb::enter_dfu(dev, &usb::port::Ports::here(table))?;
+        (self.on_event)(Event::EnteringDfu {
+            device: &dev.describe(),
+            asked: &asked,
+        });
+        usb::wait_for(table, &dev.serial, UsbMode::Dfu, wait, stop)?;
+        let listing = self.list(table)?;
+        select(&listing, Some(&dev.serial)).cloned()
     }
 }

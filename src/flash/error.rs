@@ -15,13 +15,13 @@ pub enum FlashError {
         #[source]
         source: std::io::Error,
     },
-    #[error("no device in DFU mode found{}", match wanted { Some(w) => format!(" ({w})"), None => String::new() })]
+    #[error("no Particle device found on USB{}", match wanted { Some(w) => format!(" with serial {w}"), None => String::new() })]
     NoDevice { wanted: Option<String> },
     #[error("dfu-util found a device but cannot open it: {line}")]
     CannotOpen { line: String },
-    #[error("{} devices in DFU mode: {}", devices.len(), devices.join(", "))]
+    #[error("{} devices attached: {}", devices.len(), devices.join(", "))]
     SeveralDevices { devices: Vec<String> },
-    #[error("no device with serial {serial} in DFU mode (found: {})", if found.is_empty() { "none".to_string() } else { found.join(", ") })]
+    #[error("no device with serial {serial} (found: {})", if found.is_empty() { "none".to_string() } else { found.join(", ") })]
     NotFound { serial: String, found: Vec<String> },
     #[error("the device refused to write at {address:#010x}: {message}")]
     NotWritable { address: u32, message: String },
@@ -52,6 +52,21 @@ pub enum FlashError {
     Stopped { done: usize, total: usize },
     #[error("reading {len} bytes at {address:#010x} from the device returned {got}")]
     ShortRead { address: u32, len: u32, got: usize },
+    /// libusb may not open the device (LIBUSB_ERROR_ACCESS): no udev rule.
+    #[error("no permission to open {device} over USB")]
+    UsbAccess { device: String },
+    #[error("USB: {what}: {error}")]
+    Usb { what: String, error: String },
+    /// A running device could not be asked to enter DFU mode.
+    #[error("cannot ask {device} to enter DFU mode: {why}")]
+    CannotEnterDfu { device: String, why: String },
+    /// The device did not show up in `mode` within the time given.
+    #[error("{device} did not appear in {mode} within {seconds:.0} s")]
+    DfuTimeout {
+        device: String,
+        seconds: f64,
+        mode: &'static str,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -74,6 +89,10 @@ impl FlashError {
                 | FlashError::NotFound { .. }
                 | FlashError::NotWritable { .. }
                 | FlashError::WrongDevice { .. }
+                | FlashError::UsbAccess { .. }
+                | FlashError::Usb { .. }
+                | FlashError::CannotEnterDfu { .. }
+                | FlashError::DfuTimeout { .. }
         )
     }
 

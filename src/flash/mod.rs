@@ -66,6 +66,11 @@ pub enum Event<'a> {
     },
     /// `--allow-downgrade`: writing these older modules.
     Downgrading(&'a [String]),
+    /// A running device was asked to enter DFU mode (and is waited for).
+    EnteringDfu {
+        device: &'a str,
+        asked: &'a crate::usb::Asked,
+    },
     /// Ctrl-C stopped the flash after `done` images; `now` is what a reset would do.
     Stopped {
         done: usize,
@@ -204,11 +209,14 @@ impl Dfu<'_> {
     }
 }
 
-/// `-d VID:PID -a ALT [-S SERIAL]`: this device; alt 0 its internal flash, alt 1 its DCT.
+/// `-d ,VID:PID -a ALT [-S SERIAL]`: this device; alt 0 its internal flash, alt 1 its DCT.
+/// The comma matters: dfu-util reads a lone `VID:PID` as the *run-time* id and then accepts any
+/// device already in DFU mode (usb-facts.md §3, "dfu-util pitfalls"; dfu-util 0.11
+/// `main.c:85-128`): `-d 2b04:d006` flashes a P1 (2b04:d008) just as well.
 pub fn target_args(dev: &DfuDevice, alt: u8) -> Vec<String> {
     let mut args = vec![
         "-d".to_string(),
-        format!("{:04x}:{:04x}", dev.vid, dev.pid),
+        format!(",{:04x}:{:04x}", dev.vid, dev.pid),
         "-a".into(),
         alt.to_string(),
     ];
@@ -324,7 +332,7 @@ mod tests {
         assert_eq!(note, Note::LeftWithStatusError);
         assert_eq!(
             tool.calls.borrow()[0].join(" "),
-            "-d 2b04:d006 -a 0 -S 3c0021000a47343432313031 -s 0x080a0000:leave -D /x/app.dfu"
+            "-d ,2b04:d006 -a 0 -S 3c0021000a47343432313031 -s 0x080a0000:leave -D /x/app.dfu"
         );
         assert_eq!(seen.len(), 1, "each command line is announced");
     }

@@ -20,6 +20,10 @@ pub enum SimError {
         "no bootloader version is recorded for system version {version} (before Device OS 0.6.4)"
     )]
     NoBootloaderFor { version: u16 },
+    #[error("the simulated USB library was not found (looked at {})", looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NoUsbLibrary { looked: Vec<PathBuf> },
+    #[error("{} is not on the simulated bus this command runs on ({})", dir.display(), on_bus.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NotOnBus { dir: PathBuf, on_bus: Vec<PathBuf> },
     #[error("invalid serial `{serial}`: a Particle device ID is 24 hex digits")]
     BadSerial { serial: String },
 }

@@ -1,23 +1,29 @@
 //! A simulated Gen 2 device in a directory: its identity (`device.json`), its 1 MB internal flash
-//! (`flash.bin`, 0x08000000..0x08100000, the app DCT modelled flat at 0x08004000), injected
-//! faults (`fault`) and a log of its starts (`boots.log`). [`dfu_util`] is the dfu-util
-//! stand-in that writes into it. At a reset it boots by the rules of [`crate::device::boot`],
-//! the same code preflight predicts with, and applies what they change in flash (a bootloader
-//! rewritten or applied from the OTA region) before it is ready for the next flash: after a
-//! `:leave` the device is back in DFU mode, as if the buttons were used.
+//! (`flash.bin`, 0x08000000..0x08100000, the app DCT modelled flat at 0x08004000), what it is
+//! doing (`mode`: `dfu`, `normal` or `off`), injected faults (`fault`) and a log of its starts
+//! (`boots.log`). [`usb`] is how it looks on USB (the `usbsim` crate makes that a drop-in
+//! libusb for the real dfu-util and for pbuild), [`bus`] its USB serial port while
+//! `pbuild sim exec` runs. At a reset it boots by the rules of [`crate::device::boot`], the
+//! same code preflight predicts with, and applies what they change in flash (a bootloader
+//! rewritten or applied from the OTA region); it then runs (normal mode) or, if nothing it
+//! can run is there, waits in DFU mode as the bootloader does.
 //!
 //! Faults, one per line in `DIR/fault` or comma-separated in `PBUILD_SIM_FAULT` (all devices):
-//! `not-in-dfu-mode` (invisible to dfu-util), `permission-denied` (found but cannot be opened),
-//! `unplug-during-download` (once: half the image is written, then the device is gone from the
-//! bus until `DIR/unplugged` is removed), `write-fails` (once: the device reports an error
-//! during the download), `leave-ok` (the leave request is answered cleanly instead of with
-//! dfu-util's get_status error).
+//! `permission-denied` (found but cannot be opened: no udev rule), `unplug-during-download`
+//! (once: one block is written, then the device is gone from the bus until `DIR/unplugged` is
+//! removed), `write-fails` (once: a write stalls, as a failed flash write does),
+//! `leave-resets-at-once` (the bootloader resets inside the leave request's GETSTATUS, as
+//! before Device OS 0.4.5, so dfu-util reports "Error during download get_status"),
+//! `never-enters-dfu` (a running device answers the DFU request and the 14400-baud touch but
+//! stays running).
 
-pub mod dfu_util;
+pub mod bus;
 pub mod error;
+pub mod exec;
 pub mod modules;
 #[cfg(test)]
 mod preflight_tests;
+pub mod usb;
 
 pub use error::SimError;
 
@@ -34,6 +40,10 @@ use crate::device::{
 
 pub const FLASH_SIZE: usize = (FLASH_END - BOOTLOADER_START) as usize;
 const IDENTITY: &str = "device.json";
+/// What the device is doing: `dfu`, `normal` or `off` ([`usb::Mode`]).
+const MODE: &str = "mode";
+/// The path of the serial port a normal-mode device offers while `pbuild sim exec` runs.
+pub(crate) const TTY: &str = "tty";
 const FLASH: &str = "flash.bin";
 const FAULT: &str = "fault";
 const BOOTS: &str = "boots.log";
@@ -61,32 +71,32 @@ pub struct Identity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    NotInDfuMode,
     PermissionDenied,
     UnplugDuringDownload,
     WriteFails,
-    LeaveOk,
+    LeaveResetsAtOnce,
+    NeverEntersDfu,
 }
 
 impl Fault {
     pub fn parse(word: &str) -> Option<Fault> {
         Some(match word.trim() {
-            "not-in-dfu-mode" => Fault::NotInDfuMode,
             "permission-denied" => Fault::PermissionDenied,
             "unplug-during-download" => Fault::UnplugDuringDownload,
             "write-fails" => Fault::WriteFails,
-            "leave-ok" => Fault::LeaveOk,
+            "leave-resets-at-once" => Fault::LeaveResetsAtOnce,
+            "never-enters-dfu" => Fault::NeverEntersDfu,
             _ => return None,
         })
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            Fault::NotInDfuMode => "not-in-dfu-mode",
             Fault::PermissionDenied => "permission-denied",
             Fault::UnplugDuringDownload => "unplug-during-download",
             Fault::WriteFails => "write-fails",
-            Fault::LeaveOk => "leave-ok",
+            Fault::LeaveResetsAtOnce => "leave-resets-at-once",
+            Fault::NeverEntersDfu => "never-enters-dfu",
         }
     }
 
@@ -104,6 +114,8 @@ pub struct CreateOptions<'a> {
     pub serial: Option<String>,
     /// Only the bootloader (which DFU cannot write); every other slot erased.
     pub empty: bool,
+    /// Waiting in DFU mode (MODE held at power-up), not running.
+    pub dfu: bool,
 }
 
 impl<'a> CreateOptions<'a> {
@@ -116,6 +128,7 @@ impl<'a> CreateOptions<'a> {
             bootloader_version: None,
             serial: None,
             empty: false,
+            dfu: false,
         }
     }
 }
@@ -181,6 +194,12 @@ impl SimDevice {
         let text = serde_json::to_string_pretty(&dev.identity).unwrap_or_default();
         write_atomic(&dir.join(IDENTITY), text.as_bytes())?;
         dev.save()?;
+        // Plugged in: it boots and runs what it has, unless MODE was held.
+        let mode = match o.dfu {
+            true => usb::Mode::Dfu,
+            false => usb::Mode::after_boot(dev.boot().state),
+        };
+        usb::set_mode(dir, mode);
         Ok(dev)
     }
 
@@ -387,13 +406,14 @@ impl SimDevice {
 
     /// Whether the device was pulled off the bus (an `unplug-during-download` fault): it is not
     /// listed until the `unplugged` file in its directory is removed, which plugs it back in,
-    /// in DFU mode (as if MODE were held).
+    /// in DFU mode (as if MODE were held while it powered up).
     pub fn unplugged(&self) -> bool {
         self.dir.join(UNPLUGGED).exists()
     }
 
     /// Takes the device off the bus.
     pub fn unplug(&self) {
+        usb::set_mode(&self.dir, usb::Mode::Dfu);
         let _ = std::fs::write(self.dir.join(UNPLUGGED), "");
     }
 

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("sim::error", 1),
     ("error", 2),
     ("tool", 3),
+    ("tty", 3),
     ("ino", 3),
     ("work", 4),
     ("tree", 5),
@@ -32,12 +33,13 @@ const LAYERS: &[(&str, u32)] = &[
     ("build", 10),
     ("device", 11),
     ("sim", 12),
-    ("flash", 13),
-    ("doctor", 14),
-    ("watch", 14),
-    ("new", 14),
-    ("fuzzing", 15),
-    ("cli", 16),
+    ("usb", 13),
+    ("flash", 14),
+    ("doctor", 15),
+    ("watch", 15),
+    ("new", 15),
+    ("fuzzing", 16),
+    ("cli", 17),
 ];
 
 struct Source {
