@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set up, build pbuild, then build the example app and flash it over (simulated) DFU.
+# Set up, build pbuild, then build the example app, flash it with the real dfu-util and show its output.
 #
 # Without arguments it uses the bundled Device OS-shaped tree and a simulated P1 running Device OS 2.1.0,
-# so pbuild updates the system parts first and then flashes the app. Real things instead:
+# plugged in and running: pbuild asks it over USB to enter DFU mode (no buttons), updates the system
+# parts first, flashes the app, and prints the app's serial output for a few seconds. Real things instead:
 #   DEVICE_OS_PATH=~/device-os PLATFORM=photon APP=tinker DEVICE=<24-hex device id> bash scripts/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +22,5 @@ if [ -z "$device" ]; then
 fi
 set -x
 "$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir "$out" build
-"$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir "$out" flash --device "$device"
+"$pbuild" --tree "$tree" --platform "$platform" --app "$app" --target-dir "$out" flash --device "$device" --monitor --for 3
 case "$device" in sim:*) "$pbuild" sim status "${device#sim:}" ;; esac

@@ -2,7 +2,7 @@
 # Install what pbuild, its tests and the bundled example tree need on Debian/Ubuntu (run as root or with sudo).
 set -euo pipefail
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib make dfu-util xxd
+packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib make dfu-util libusb-1.0-0-dev pkg-config xxd
           libarchive-zip-perl hyperfine python3 ccache sccache)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()

@@ -513,14 +513,44 @@ fn devices(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Check {
             "flash",
         );
     }
-    if particle.is_empty() {
-        return Check::warn(
+    // Running devices, through libusb as `pbuild flash` reaches them.
+    let running: Vec<crate::usb::Attached> = crate::usb::attached(table)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| d.mode == crate::usb::UsbMode::Normal)
+        .collect();
+    if let Some(d) = running.iter().find(|d| d.denied) {
+        return Check::fail(
             "devices",
-            "no Particle device in DFU mode (needed only to flash or read a device)".into(),
-            "put the device in DFU mode: hold MODE (SETUP), tap RESET, keep holding MODE until the LED blinks yellow, then release".into(),
+            format!("{} is attached but may not be opened", d.describe()),
+            format!(
+                "add particle-cli's rule as {UDEV_RULE_PATH}, reload udev, replug the device:\n  echo '{UDEV_RULE}' | sudo tee {UDEV_RULE_PATH}\n  sudo udevadm control --reload"
+            ),
+            "flash",
         );
     }
-    Check::ok("devices", format!("in DFU mode: {}", particle.join(", ")))
+    if particle.is_empty() && running.is_empty() {
+        return Check::warn(
+            "devices",
+            "no Particle device on USB (needed only to flash or read a device)".into(),
+            "plug it in with a data cable; pbuild finds it running or in DFU mode".into(),
+        );
+    }
+    let mut found = Vec::new();
+    if !particle.is_empty() {
+        found.push(format!("in DFU mode: {}", particle.join(", ")));
+    }
+    if !running.is_empty() {
+        found.push(format!(
+            "running: {}",
+            running
+                .iter()
+                .map(crate::usb::Attached::describe)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Check::ok("devices", found.join("; "))
 }
 
 fn shell(i: &Inputs<'_>) -> Check {

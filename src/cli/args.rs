@@ -363,12 +363,26 @@ pub enum SimCommand {
         after_help = "Examples:\n  pbuild sim exec --device dev -- dfu-util -l\n  pbuild sim exec --device a --device b -- pbuild flash --device <serial of b>"
     )]
     Exec(SimExecArgs),
+    /// The serial side of a bus `sim exec` started: runs until the process `--parent` ends.
+    #[command(hide = true)]
+    Serve(SimServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    #[arg(long, required = true)]
+    pub device: Vec<PathBuf>,
+    /// The library directory to remove at the end.
+    #[arg(long)]
+    pub shim: PathBuf,
+    #[arg(long)]
+    pub parent: u32,
 }
 
 #[derive(Debug, Args)]
 pub struct SimExecArgs {
-    /// A simulated device directory to attach (repeat for several).
-    #[arg(long, required = true, value_name = "DIR")]
+    /// A simulated device directory to attach (repeat for several; none: an empty bus).
+    #[arg(long, value_name = "DIR")]
     pub device: Vec<PathBuf>,
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "COMMAND")]

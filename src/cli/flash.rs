@@ -198,12 +198,13 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         tool: &conn.tool,
         on_event: &mut on_dfu,
     };
-    let dev = dfu.reach(
+    let reached = dfu.reach(
         table,
         conn.serial.as_deref(),
         dfu_timeout(&args.dfu),
         Some(&stop),
     )?;
+    let dev = reached.dev.clone();
     let device_platform = platform_of(table, &dev)?;
     if !ctx.quiet() && !json {
         eprintln!("Device: {}", dev.describe());
@@ -271,6 +272,10 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         &mut build,
         &mut |e| steps.event(e),
     );
+    if reached.asked && untouched(&result) {
+        // pbuild put it in DFU mode and wrote nothing: back to its app.
+        let _ = dfu.resume(&dev);
+    }
     let done = match result {
         Ok(d) => d,
         Err(e) => {
@@ -332,6 +337,17 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         );
     }
     after_flash()
+}
+
+/// Whether a flash that ended like this left the device's flash as it was (refused, a dry run,
+/// nothing to write, a build that failed, an error before any write).
+pub(crate) fn untouched(result: &Result<deploy::Deployed>) -> bool {
+    match result {
+        Ok(d) => d.notes.is_empty(),
+        Err(Error::Flash(e)) => !e.may_have_written(),
+        Err(Error::FlashStopped { .. }) => false,
+        Err(_) => true,
+    }
 }
 
 /// Where a write goes: "at 0x080a0000", or "at DCT offset 1753 (alt 1)".

@@ -37,6 +37,7 @@ pub fn main() -> i32 {
     // `sim exec`, and `--device sim:DIR` off the simulated bus: run a command on the bus.
     let on_bus = match &cli.command {
         Command::Sim(args::SimCommand::Exec(a)) => Some(sim::exec(a)),
+        Command::Sim(args::SimCommand::Serve(a)) => Some(sim::serve(a)),
         cmd => sim::off_bus_device(cmd).map(|dir| sim::rerun_on_bus(&dir)),
     };
     if let Some(r) = on_bus {

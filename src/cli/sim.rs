@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::Ctx;
-use super::args::{Command, SimCommand, SimCreateArgs, SimExecArgs, SimStatusArgs};
+use super::args::{Command, SimCommand, SimCreateArgs, SimExecArgs, SimServeArgs, SimStatusArgs};
 use super::device::{render_boot, render_slots};
 use crate::config::{Platform, Table};
 use crate::device::versions;
@@ -15,47 +15,105 @@ pub(crate) fn sim(ctx: &Ctx<'_>, cmd: &SimCommand) -> Result<()> {
     match cmd {
         SimCommand::Create(a) => sim_create(ctx, a),
         SimCommand::Status(a) => sim_status(ctx, a),
-        SimCommand::Exec(_) => unreachable!("`sim exec` runs before the command is dispatched"),
+        SimCommand::Exec(_) | SimCommand::Serve(_) => {
+            unreachable!("`sim exec` and `sim serve` run before the command is dispatched")
+        }
     }
 }
 
-/// `pbuild sim exec`: the command's exit status (128 + signal when a signal ended it).
+/// `pbuild sim exec`: becomes the command (its exit status is pbuild's).
 pub(crate) fn exec(a: &SimExecArgs) -> Result<i32> {
-    let table =
-        crate::config::Project::find(&std::env::current_dir().map_err(|e| Error::io(".", e))?)?
-            .table;
+    let table = table_here()?;
     let (program, args) = a.command.split_first().expect("clap requires a command");
     run_on_bus(&a.device, &table, program, args)
 }
 
+/// Puts `devices` on a simulated bus and becomes `program` (exec): a `pbuild sim serve` beside
+/// it keeps the serial side up and cleans up when it ends. Signals reach the command directly
+/// and its exit status is this process's. Returns only if it could not start.
 fn run_on_bus(
     devices: &[std::path::PathBuf],
     table: &Table,
     program: &std::ffi::OsStr,
     args: &[std::ffi::OsString],
 ) -> Result<i32> {
-    let bus = crate::sim::exec::OnBus::start(devices, table)?;
-    // Ctrl-C goes to the command (same terminal process group); this process stays until the
-    // command ends, keeping the bus up, and then passes on its status.
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let prep = crate::sim::exec::prepare(devices, table)?;
+    let started = (|| -> Result<std::process::Child> {
+        let exe = std::env::current_exe().map_err(|e| Error::io("pbuild executable", e))?;
+        let mut serve = std::process::Command::new(&exe);
+        serve
+            .args(["sim", "serve", "--parent"])
+            .arg(std::process::id().to_string())
+            .arg("--shim")
+            .arg(&prep.shim);
+        for d in &prep.dirs {
+            serve.arg("--device").arg(d);
+        }
+        let mut child = serve
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::io(&exe, e))?;
+        // "ready" once the running devices' ports are open.
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        Ok(child)
+    })();
+    let mut server = match started {
+        Ok(c) => c,
+        Err(e) => {
+            crate::sim::exec::remove_shim(&prep.shim);
+            return Err(e);
+        }
+    };
+    let err = std::process::Command::new(program)
+        .args(args)
+        .envs(prep.env.iter().map(|(k, v)| (k, v)))
+        .exec();
+    let _ = server.kill();
+    let _ = server.wait();
+    crate::sim::exec::remove_shim(&prep.shim);
+    Err(match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            Error::Other(format!("{}: command not found", program.to_string_lossy()))
+        }
+        _ => Error::io(program, err),
+    })
+}
+
+/// `pbuild sim serve`: the serial side of the bus, until the command (its parent) ends.
+pub(crate) fn serve(a: &SimServeArgs) -> Result<i32> {
+    use std::io::Write;
+    let table = table_here()?;
+    // Ctrl-C in the terminal reaches this process too: the command decides when to stop (a
+    // flash finishes the image it is writing), so the bus stays until the command is gone.
     let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, ignored.clone());
     }
-    let status = std::process::Command::new(program)
-        .args(args)
-        .envs(bus.env.iter().map(|(k, v)| (k, v)))
-        .status()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                Error::Other(format!("{}: command not found", program.to_string_lossy()))
-            }
-            _ => Error::io(program, e),
-        })?;
+    let bus = crate::sim::bus::Bus::start(a.device.clone(), table);
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "ready");
+        let _ = out.flush();
+    }
+    // SAFETY: getppid has no preconditions.
+    while unsafe { libc::getppid() } == a.parent as libc::pid_t {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     drop(bus);
-    use std::os::unix::process::ExitStatusExt;
-    Ok(status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    crate::sim::exec::remove_shim(&a.shim);
+    Ok(0)
+}
+
+/// The platform table of the project around the current directory (else pbuild's own).
+fn table_here() -> Result<Table> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    Ok(crate::config::Project::find(&cwd)?.table)
 }
 
 /// The `sim:DIR` device of the command, when pbuild is not yet on a simulated bus.
@@ -76,9 +134,7 @@ pub(crate) fn off_bus_device(cmd: &Command) -> Option<std::path::PathBuf> {
 
 /// Runs this same pbuild command again on a simulated bus with `dir` attached.
 pub(crate) fn rerun_on_bus(dir: &std::path::Path) -> Result<i32> {
-    let table =
-        crate::config::Project::find(&std::env::current_dir().map_err(|e| Error::io(".", e))?)?
-            .table;
+    let table = table_here()?;
     let exe = std::env::current_exe().map_err(|e| Error::io("pbuild executable", e))?;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     run_on_bus(&[dir.to_path_buf()], &table, exe.as_os_str(), &args)

@@ -410,8 +410,8 @@ impl Flasher {
             self.dfu_timeout,
             None,
         );
-        let dev = match found {
-            Ok(d) => d,
+        let reached = match found {
+            Ok(r) => r,
             Err(FlashError::NoDevice { .. }) => {
                 if !self.told_no_device {
                     ui.say("flash: no device on USB; flashing when one is plugged in");
@@ -421,6 +421,7 @@ impl Flasher {
             }
             Err(e) => return Err(e.into()),
         };
+        let dev = reached.dev.clone();
         let table = ctx.table()?;
         let device_platform = platform_of(table, &dev)?;
         let build_platform = s.platform()?.clone();
@@ -444,7 +445,7 @@ impl Flasher {
             dry_run: false,
             stop: None,
         };
-        let done = deploy::run(
+        let result = deploy::run(
             &mut Connected {
                 dfu: &mut dfu,
                 dev: &dev,
@@ -453,7 +454,12 @@ impl Flasher {
             &request,
             &mut |_| Ok(vec![artifact.clone()]),
             &mut |e| steps.event(e),
-        )?;
+        );
+        if reached.asked && super::flash::untouched(&result) {
+            // Put in DFU mode for this flash and nothing written: back to its app.
+            let _ = dfu.resume(&dev);
+        }
+        let done = result?;
         if ui.json {
             println!(
                 "{}",

@@ -57,6 +57,13 @@ impl Connection {
     }
 }
 
+/// The device in DFU mode, and whether pbuild put it there (then, if nothing is written, it
+/// should be sent back to its app: [`Dfu::resume`]).
+pub struct Reached {
+    pub dev: DfuDevice,
+    pub asked: bool,
+}
+
 impl Dfu<'_> {
     /// The device in DFU mode: the one with `serial` (else the only one); when it is running
     /// instead, it is asked to enter DFU mode and waited for, at most `wait`.
@@ -66,15 +73,30 @@ impl Dfu<'_> {
         serial: Option<&str>,
         wait: Duration,
         stop: Option<&AtomicBool>,
-    ) -> Result<DfuDevice, FlashError> {
+    ) -> Result<Reached, FlashError> {
         let listing = self.list(table)?;
+        // Every Particle device on USB, in either mode (without libusb: what dfu-util found).
+        let attached = usb::attached(table).ok();
+        if serial.is_none()
+            && let Some(all) = &attached
+            && all.len() > 1
+        {
+            return Err(FlashError::SeveralDevices {
+                devices: all.iter().map(usb::Attached::describe).collect(),
+            });
+        }
         let not_in_dfu = match select(&listing, serial) {
-            Ok(d) => return Ok(d.clone()),
+            Ok(d) => {
+                return Ok(Reached {
+                    dev: d.clone(),
+                    asked: false,
+                });
+            }
             Err(e @ (FlashError::NoDevice { .. } | FlashError::NotFound { .. })) => e,
             Err(e) => return Err(e),
         };
-        // Not in DFU mode: is it running? (Without libusb, say what dfu-util found.)
-        let Ok(attached) = usb::attached(table) else {
+        // Not in DFU mode: is it running?
+        let Some(attached) = attached else {
             return Err(not_in_dfu);
         };
         let running: Vec<_> = attached
@@ -82,11 +104,29 @@ impl Dfu<'_> {
             .filter(|d| d.mode == UsbMode::Normal)
             .collect();
         let Some(dev) = usb::pick(&running, serial)? else {
-            return Err(match not_in_dfu {
-                FlashError::NoDevice { .. } => FlashError::NoDevice {
+            // A device libusb may not open hides its serial: it may be the one asked for.
+            if let Some(d) = running.iter().find(|d| d.denied) {
+                return Err(FlashError::UsbAccess {
+                    device: d.describe(),
+                });
+            }
+            // Nothing on USB at all, or not the device asked for (then say what is there).
+            let found: Vec<String> = listing
+                .devices
+                .iter()
+                .filter(|d| d.platform_id().is_some())
+                .map(DfuDevice::describe)
+                .chain(running.iter().map(usb::Attached::describe))
+                .collect();
+            return Err(match (not_in_dfu, serial) {
+                (FlashError::CannotOpen { line }, _) => FlashError::CannotOpen { line },
+                (_, Some(s)) if !found.is_empty() => FlashError::NotFound {
+                    serial: s.to_string(),
+                    found,
+                },
+                _ => FlashError::NoDevice {
                     wanted: serial.map(str::to_string),
                 },
-                e => e,
             });
         };
         let asked = usb::enter_dfu(dev, &usb::port::Ports::here(table))?;
@@ -96,6 +136,9 @@ impl Dfu<'_> {
         });
         usb::wait_for(table, &dev.serial, UsbMode::Dfu, wait, stop)?;
         let listing = self.list(table)?;
-        select(&listing, Some(&dev.serial)).cloned()
+        Ok(Reached {
+            dev: select(&listing, Some(&dev.serial))?.clone(),
+            asked: true,
+        })
     }
 }

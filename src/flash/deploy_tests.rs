@@ -215,6 +215,7 @@ fn deploy(device: &mut FakeDevice, ask: Ask<'_>, images: &Images) -> Run {
                     Event::AddingBootloader { .. } => "adding-bootloader",
                     Event::Downgrading(_) => "downgrading",
                     Event::Command(_) | Event::Reading { .. } => "dfu-util",
+                    Event::EnteringDfu { .. } => "entering-dfu",
                 }
                 .to_string(),
             )

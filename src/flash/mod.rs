@@ -186,6 +186,19 @@ impl Dfu<'_> {
         outcome::download(&run, address)
     }
 
+    /// Leaves DFU mode without writing anything: the bootloader resets and runs what is
+    /// installed (a zero-length download with `:leave`; dfu-util erases no page for it).
+    pub fn resume(&mut self, dev: &DfuDevice) -> Result<Note, FlashError> {
+        let (scratch, file) = scratch_file()?;
+        std::fs::write(&file, []).map_err(|source| FlashError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let note = self.download(dev, ALT_FLASH, crate::device::FIRST_WRITABLE, true, &file);
+        drop(scratch);
+        note
+    }
+
     /// Everything installed, slot by slot (§8b).
     pub fn read_installed(
         &mut self,
@@ -248,14 +261,19 @@ pub fn select<'a>(listing: &'a Listing, serial: Option<&str>) -> Result<&'a DfuD
         .filter(|d| d.platform_id().is_some())
         .collect();
     if let Some(s) = serial {
-        return particle
-            .iter()
-            .find(|d| d.serial.eq_ignore_ascii_case(s))
-            .copied()
-            .ok_or_else(|| FlashError::NotFound {
+        let found = particle.iter().find(|d| d.serial.eq_ignore_ascii_case(s));
+        return match (found, listing.cannot_open.first()) {
+            (Some(d), _) => Ok(d),
+            // A device dfu-util may not open may be the one asked for.
+            (None, Some(line)) => Err(FlashError::CannotOpen { line: line.clone() }),
+            (None, None) if particle.is_empty() => Err(FlashError::NoDevice {
+                wanted: Some(s.to_string()),
+            }),
+            (None, None) => Err(FlashError::NotFound {
                 serial: s.to_string(),
                 found: particle.iter().map(|d| d.describe()).collect(),
-            });
+            }),
+        };
     }
     match particle.as_slice() {
         [one] => Ok(one),

@@ -59,7 +59,11 @@ fn common(run: &ToolRun, address: u32) -> FlashError {
         FlashError::SeveralDevices {
             devices: Vec::new(),
         }
-    } else if has(run, "is not writeable") || has(run, "not correctly executed") {
+    } else if has(run, "is not writeable")
+        || has(run, "not correctly executed")
+        // dfu-util 0.11 when the bootloader stalls an erase (a protected or unknown address).
+        || has(run, "Error during special command \"ERASE_PAGE\"")
+    {
         FlashError::NotWritable {
             address,
             message: messages(run),

@@ -19,7 +19,7 @@ pub trait DfuTool {
     fn run(&self, args: &[String]) -> Result<ToolRun, FlashError>;
 }
 
-/// A real executable (dfu-util, or pbuild's stand-in) with extra environment.
+/// A real dfu-util executable, with extra environment.
 #[derive(Debug, Clone)]
 pub struct Process {
     pub exe: PathBuf,

@@ -42,10 +42,15 @@ pub struct Bus {
 }
 
 impl Bus {
+    /// Opens the ports of the devices running now before it returns, then keeps them in step.
     pub fn start(dirs: Vec<PathBuf>, table: Table) -> Bus {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || run(&dirs, &table, &flag));
+        let mut ports: Vec<Option<Port>> = dirs.iter().map(|_| None).collect();
+        for (dir, port) in dirs.iter().zip(ports.iter_mut()) {
+            step(dir, &table, port);
+        }
+        let thread = std::thread::spawn(move || run(&dirs, &table, &flag, ports));
         Bus {
             stop,
             thread: Some(thread),
@@ -72,8 +77,7 @@ struct Port {
     ticks: u32,
 }
 
-fn run(dirs: &[PathBuf], table: &Table, stop: &AtomicBool) {
-    let mut ports: Vec<Option<Port>> = dirs.iter().map(|_| None).collect();
+fn run(dirs: &[PathBuf], table: &Table, stop: &AtomicBool, mut ports: Vec<Option<Port>>) {
     while !stop.load(Ordering::SeqCst) {
         for (dir, port) in dirs.iter().zip(ports.iter_mut()) {
             step(dir, table, port);

@@ -1,8 +1,8 @@
 //! The simulated bus for a command (`pbuild sim exec`): a directory whose `libusb-1.0.so.0` is
 //! the `usbsim` crate's library, put first on the command's `LD_LIBRARY_PATH`, the device
-//! directories in `PBUILD_SIM_DEVICES`, and the serial side ([`super::bus`]) running for as long
-//! as this lives. The command (the real dfu-util, pbuild, a script running both) links libusb
-//! as usual and finds the simulated devices there; nothing about its command line changes.
+//! directories in `PBUILD_SIM_DEVICES`, and the serial side ([`super::bus`]) running beside it.
+//! The command (the real dfu-util, pbuild, a script running both) links libusb as usual and
+//! finds the simulated devices there; nothing about its command line changes.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ const LIBRARY: &str = "libusbsim.so";
 
 /// The bus, up while this value lives.
 pub struct OnBus {
-    _shim: tempfile::TempDir,
+    shim: PathBuf,
     _bus: Bus,
     /// The environment the command needs.
     pub env: Vec<(OsString, OsString)>,
@@ -48,44 +48,77 @@ pub fn library() -> Result<PathBuf, SimError> {
         .ok_or(SimError::NoUsbLibrary { looked })
 }
 
-impl OnBus {
-    /// Checks every directory is a simulated device, then puts them on the bus.
-    pub fn start(dirs: &[PathBuf], table: &Table) -> Result<OnBus, SimError> {
-        let dirs: Vec<PathBuf> = dirs.iter().map(|d| crate::paths::absolute(d)).collect();
-        for d in &dirs {
-            SimDevice::open(d, table)?;
-        }
-        let lib = library()?;
-        let shim = tempfile::Builder::new()
-            .prefix("pbuild-usbsim-")
-            .tempdir()
-            .map_err(|source| SimError::Io {
-                path: std::env::temp_dir(),
-                source,
-            })?;
-        let link = shim.path().join("libusb-1.0.so.0");
-        std::os::unix::fs::symlink(&lib, &link).map_err(|source| SimError::Io {
-            path: link.clone(),
+/// What a command on the bus needs: the library directory (kept until [`remove_shim`]) and
+/// its environment.
+pub struct Prepared {
+    pub dirs: Vec<PathBuf>,
+    pub shim: PathBuf,
+    pub env: Vec<(OsString, OsString)>,
+}
+
+/// Checks every directory is a simulated device and makes the library directory.
+pub fn prepare(dirs: &[PathBuf], table: &Table) -> Result<Prepared, SimError> {
+    let dirs: Vec<PathBuf> = dirs.iter().map(|d| crate::paths::absolute(d)).collect();
+    for d in &dirs {
+        SimDevice::open(d, table)?;
+    }
+    let lib = library()?;
+    let shim = tempfile::Builder::new()
+        .prefix("pbuild-usbsim-")
+        .tempdir()
+        .map_err(|source| SimError::Io {
+            path: std::env::temp_dir(),
             source,
-        })?;
-        let mut path = vec![shim.path().to_path_buf()];
-        if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
-            path.extend(std::env::split_paths(&old));
-        }
-        let join = |paths: &[PathBuf]| {
-            std::env::join_paths(paths).map_err(|_| SimError::Io {
-                path: paths.iter().collect(),
-                source: std::io::Error::other("a directory name contains ':'"),
-            })
-        };
-        let env = vec![
-            (OsString::from("LD_LIBRARY_PATH"), join(&path)?),
-            (OsString::from(DEVICES_ENV), join(&dirs)?),
-        ];
-        Ok(OnBus {
-            _bus: Bus::start(dirs, table.clone()),
-            _shim: shim,
-            env,
+        })?
+        .keep();
+    let link = shim.join("libusb-1.0.so.0");
+    if let Err(source) = std::os::unix::fs::symlink(&lib, &link) {
+        remove_shim(&shim);
+        return Err(SimError::Io { path: link, source });
+    }
+    let mut path = vec![shim.clone()];
+    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+        path.extend(std::env::split_paths(&old));
+    }
+    let join = |paths: &[PathBuf]| {
+        std::env::join_paths(paths).map_err(|_| SimError::Io {
+            path: paths.iter().collect(),
+            source: std::io::Error::other("a directory name contains ':'"),
         })
+    };
+    let env = match (join(&path), join(&dirs)) {
+        (Ok(lib_path), Ok(devices)) => vec![
+            (OsString::from("LD_LIBRARY_PATH"), lib_path),
+            (OsString::from(DEVICES_ENV), devices),
+        ],
+        (Err(e), _) | (_, Err(e)) => {
+            remove_shim(&shim);
+            return Err(e);
+        }
+    };
+    Ok(Prepared { dirs, shim, env })
+}
+
+/// Removes a library directory [`prepare`] made (only the link and the directory).
+pub fn remove_shim(shim: &Path) {
+    let _ = std::fs::remove_file(shim.join("libusb-1.0.so.0"));
+    let _ = std::fs::remove_dir(shim);
+}
+
+impl OnBus {
+    /// The bus in this process, for as long as the value lives (a test driving dfu-util).
+    pub fn start(dirs: &[PathBuf], table: &Table) -> Result<OnBus, SimError> {
+        let p = prepare(dirs, table)?;
+        Ok(OnBus {
+            _bus: Bus::start(p.dirs, table.clone()),
+            shim: p.shim,
+            env: p.env,
+        })
+    }
+}
+
+impl Drop for OnBus {
+    fn drop(&mut self) {
+        remove_shim(&self.shim);
     }
 }

@@ -15,7 +15,7 @@ pub mod port;
 use std::time::{Duration, Instant};
 
 use crate::config::Table;
-use crate::flash::FlashError;
+use crate::flash::error::FlashError;
 
 /// How long one control transfer may take (particle-usb uses 5 s: `usb-device-node.js:32`).
 pub const TIMEOUT: Duration = Duration::from_secs(5);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::port::Ports;
 use super::{UsbMode, pick};
 use crate::config::Table;
-use crate::flash::FlashError;
+use crate::flash::error::FlashError;
 
 /// What the monitor sees.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 //! `case.toml`:
 //! ```text
 //! args = [...]        pbuild's arguments; {work} is the case's copy, {tree} the example tree's
-//!                     copy, {target} the mounted target dir, {dfu_util} the dfu-util stand-in
+//!                     copy, {target} the mounted target dir
 //! exit = N            the exit code
 //! stderr = [...]      text that must appear on stderr
 //! absent = [...]      files that must not exist afterwards (relative to {work} unless absolute)
@@ -132,7 +132,6 @@ fn run_case(name: &str, dir: &Path) -> Result<(), String> {
         s.replace("{work}", &work.display().to_string())
             .replace("{tree}", &tree.display().to_string())
             .replace("{target}", &target.display().to_string())
-            .replace("{dfu_util}", env!("CARGO_BIN_EXE_dfu-util-sim"))
     };
     let pbuild = |args: &[String]| {
         let mut cmd = pbuild_command();

@@ -181,7 +181,7 @@ fn all_present_with_a_device_passes_and_warnings_do_not_fail() {
     assert!(
         devices.starts_with("✓ devices")
             && devices.contains("photon")
-            && devices.contains("2b04:d006"),
+            && devices.contains("2b04:c006, running"),
         "{}",
         r.stdout
     );

@@ -18,4 +18,5 @@ mod release_binaries;
 mod reliability;
 mod sketch;
 mod ui;
+mod usb;
 mod watch;

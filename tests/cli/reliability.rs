@@ -297,16 +297,15 @@ fn ctrl_c_during_flash_finishes_the_image_then_says_where_the_device_stands() {
         "1003",
     ]))
     .ok();
-    // dfu-util that takes a second per download and leaves a mark when one starts.
+    // The real dfu-util, made to take a second per download and leave a mark when one starts.
     let marks = f.path().join("marks");
     std::fs::create_dir_all(&marks).unwrap();
     let slow = f.path().join("slow-dfu-util");
     write_script(
         &slow,
         &format!(
-            "#!/bin/sh\nfor a; do [ \"$a\" = -D ] && {{ touch '{}'/$$; sleep 1; }}; done\nexec '{}' \"$@\"\n",
+            "#!/bin/sh\nfor a; do [ \"$a\" = -D ] && {{ touch '{}'/$$; sleep 1; }}; done\nexec dfu-util \"$@\"\n",
             marks.display(),
-            env!("CARGO_BIN_EXE_dfu-util-sim")
         ),
     );
     let flash = |extra: &[&str]| {

@@ -7,9 +7,37 @@ use std::process::{Command, Output};
 
 pub const PBUILD: &str = env!("CARGO_BIN_EXE_pbuild");
 
+/// The simulated libusb (`usbsim`), built next to pbuild from the current sources. `cargo test`
+/// builds the workspace's binaries but not its cdylib, so the first test that needs it asks cargo
+/// (once per test run).
+pub fn usbsim() -> &'static Path {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let bin_dir = Path::new(PBUILD).parent().unwrap();
+        let target = bin_dir.parent().unwrap();
+        let mut cmd = Command::new(option_env!("CARGO").unwrap_or("cargo"));
+        cmd.args(["build", "--quiet", "-p", "usbsim"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(repo());
+        if bin_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let out = cmd.output().expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "building usbsim: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lib = bin_dir.join("libusbsim.so");
+        assert!(lib.is_file(), "{} was not built", lib.display());
+        lib
+    })
+}
+
 /// The pbuild binary, with its content cache in the test build's temp dir rather than the user's
-/// (a `Fixture` gives each test its own).
+/// (a `Fixture` gives each test its own), and the simulated libusb built.
 pub fn pbuild_command() -> Command {
+    usbsim();
     let mut cmd = Command::new(PBUILD);
     cmd.env(
         "PBUILD_CACHE_DIR",

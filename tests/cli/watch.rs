@@ -248,19 +248,27 @@ fn flash_waits_for_the_device_and_flashes_only_changed_images() {
     let f = Fixture::new();
     f.pbuild(&["--platform", "p1", "sim", "create", "dev"]).ok();
     let dev = f.path().join("dev");
-    std::fs::write(dev.join("fault"), "not-in-dfu-mode\n").unwrap();
+    // Not plugged in yet.
+    std::fs::write(dev.join("unplugged"), "").unwrap();
     let w = Watch::start_with(f, &["--flash", "--device", "sim:dev"]);
-    let no_device = |w: &Watch| w.output().matches("no device in DFU mode").count();
+    let no_device = |w: &Watch| w.output().matches("no device on USB").count();
     w.wait_for("the no-device note", |w| no_device(w) >= 1);
     // Two device polls later it is still said once.
     std::thread::sleep(Duration::from_millis(2200));
     assert_eq!(no_device(&w), 1, "{}", w.output());
     assert_eq!(boots(&dev), 0);
 
-    std::fs::remove_file(dev.join("fault")).unwrap();
+    // Plugged in, running: watch asks it into DFU mode itself (no buttons), then flashes.
+    std::fs::write(dev.join("mode"), "normal").unwrap();
+    std::fs::remove_file(dev.join("unplugged")).unwrap();
     w.wait_for("the flash when the device appears", |w| {
         w.output().contains("flash: wrote")
     });
+    assert!(
+        w.output().contains("asked it to enter DFU mode"),
+        "{}",
+        w.output()
+    );
     assert_eq!(boots(&dev), 1, "{}", w.output());
 
     // Same bytes (a comment): built, not flashed.
