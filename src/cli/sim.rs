@@ -189,15 +189,20 @@ fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {
         );
         println!(
             "It is {}. Flash it with: pbuild flash --device sim:{}",
-            match crate::sim::usb::mode_of(&a.dir) {
-                crate::sim::usb::Mode::Dfu => "in DFU mode (blinking yellow)",
-                crate::sim::usb::Mode::Normal => "running",
-                crate::sim::usb::Mode::Off => "not starting",
-            },
+            mode_words(&a.dir),
             ctx.shown(&a.dir)
         );
     }
     Ok(())
+}
+
+/// What a simulated device is doing, in words.
+fn mode_words(dir: &std::path::Path) -> &'static str {
+    match crate::sim::usb::mode_of(dir) {
+        crate::sim::usb::Mode::Dfu => "in DFU mode (blinking yellow)",
+        crate::sim::usb::Mode::Normal => "running",
+        crate::sim::usb::Mode::Off => "not starting",
+    }
 }
 
 fn sim_json(dev: &SimDevice) -> serde_json::Value {
@@ -211,6 +216,7 @@ fn sim_json(dev: &SimDevice) -> serde_json::Value {
         "platform_id": dev.platform.id,
         "serial": dev.identity.serial,
         "dfu": format!("{vid:04x}:{pid:04x}"),
+        "mode": crate::sim::usb::mode_of(&dev.dir).name(),
         "state": b.state,
         "led": b.led,
         "reasons": b.reasons,
@@ -227,8 +233,12 @@ fn sim_status(ctx: &Ctx<'_>, a: &SimStatusArgs) -> Result<()> {
     }
     let (vid, pid) = dev.dfu_ids();
     println!(
-        "simulated {} ({}), serial {}, DFU {vid:04x}:{pid:04x}",
-        dev.platform.name, dev.platform.id, dev.identity.serial
+        "simulated {} ({}), serial {}, DFU {vid:04x}:{pid:04x}, {}{}",
+        dev.platform.name,
+        dev.platform.id,
+        dev.identity.serial,
+        mode_words(&dev.dir),
+        if dev.unplugged() { " (unplugged)" } else { "" }
     );
     let installed = dev.installed();
     print!("{}", render_slots(&installed));

@@ -358,8 +358,15 @@ fn a_session_with_a_simulated_photon() {
     let _ = std::fs::remove_dir_all(&dir);
     let table = Table::embedded();
     let photon = table.find("photon").expect("photon in the table");
-    let sim = SimDevice::create(&dir, &CreateOptions::release(&table, photon, 2302))
-        .expect("create a simulated device");
+    // Waiting in DFU mode (a created device otherwise runs, in normal mode).
+    let sim = SimDevice::create(
+        &dir,
+        &CreateOptions {
+            dfu: true,
+            ..CreateOptions::release(&table, photon, 2302)
+        },
+    )
+    .expect("create a simulated device");
     let serial = sim.identity.serial.clone();
     // SAFETY: no other test reads or writes the environment.
     unsafe { std::env::set_var("PBUILD_SIM_DEVICES", &dir) };
