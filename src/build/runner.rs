@@ -29,6 +29,18 @@ impl Runner for RealRunner<'_> {
             };
         };
         let started = now_ns();
+        // A precompiled header, made or used: the header file beside its `.gch` must be there.
+        for gch in step.outputs.iter().chain(&step.inputs) {
+            if gch.extension().is_some_and(|x| x == "gch")
+                && let Err(e) = ensure_pch_wrapper(gch)
+            {
+                return StepResult {
+                    ok: false,
+                    output: e,
+                    cached: false,
+                };
+            }
+        }
         let key = self.cache.and_then(|c| c.key(step));
         if let (Some(c), Some(k)) = (self.cache, &key)
             && c.restore(k, step)
@@ -70,6 +82,23 @@ impl Runner for RealRunner<'_> {
             },
         }
     }
+}
+
+/// Writes the header beside a precompiled `.gch` unless it is there already
+/// (`plan::template::pch_wrapper`).
+fn ensure_pch_wrapper(gch: &Path) -> Result<(), String> {
+    let Some((path, text)) = crate::plan::template::pch_wrapper(gch) else {
+        return Ok(());
+    };
+    if std::fs::read(&path).is_ok_and(|b| b == text.as_bytes()) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("pbuild: cannot create {}: {e}\n", dir.display()))?;
+    }
+    crate::fsutil::write_atomic(&path, text.as_bytes())
+        .map_err(|e| format!("pbuild: cannot write {}: {e}\n", path.display()))
 }
 
 /// A failed command's output, with what to do when the program itself is missing.

@@ -260,6 +260,21 @@ fn first_directive(text: &str) -> Option<String> {
     None
 }
 
+/// The header to put next to a precompiled `<dir>/<H>.gch`, and what it says. gcc uses the
+/// `.gch` only for the first include of `H` in a compile; every later include (a library header
+/// that includes Particle.h again, as nearly all do) finds `<dir>/<H>` instead. That file passes
+/// on to the real `H` further along the include path (`#include_next`), whose include guard then
+/// makes it empty, exactly as without precompiled headers.
+pub fn pch_wrapper(gch: &Path) -> Option<(PathBuf, String)> {
+    let header = gch.file_name()?.to_str()?.strip_suffix(".gch")?;
+    let text = format!(
+        "/* pbuild: every include of {header} after the first, when the precompiled {header}.gch \
+         next to this file cannot be used: the real {header}, further along the include path. */\n\
+         #include_next <{header}>\n"
+    );
+    Some((gch.with_file_name(header), text))
+}
+
 /// True for the step `CompileTemplate::pch_step` makes.
 pub fn is_pch(step: &PlanStep) -> bool {
     step.kind == StepKind::Compile && step.argv.iter().any(|w| w == "c++-header")
