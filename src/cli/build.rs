@@ -61,7 +61,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
         Ok(out) => out,
         Err(e) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"reason": "build-finished", "success": false, "error": e.to_string()})
                 );
@@ -72,9 +72,9 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
     let o = &out.outcome;
     if json {
         for a in &out.artifacts {
-            println!("{}", artifact_json(a));
+            outln!("{}", artifact_json(a));
         }
-        println!(
+        outln!(
             "{}",
             json!({"reason": "build-finished", "success": o.failed.is_empty(),
                    "steps_run": o.ran, "steps_total": o.total, "imported": out.imported,
@@ -116,7 +116,7 @@ pub(crate) fn clean(ctx: &Ctx<'_>, args: &CleanArgs) -> Result<()> {
     let s = ctx.settings(&ctx.overrides)?;
     let removed = build::clean(&s, args.all)?;
     if ctx.json() {
-        println!(
+        outln!(
             "{}",
             json!({"reason": "clean-finished", "removed": removed})
         );

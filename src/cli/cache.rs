@@ -19,7 +19,7 @@ pub(crate) fn cache(ctx: &Ctx<'_>, c: &CacheCommand) -> Result<()> {
         CacheCommand::Stats => {
             let st = crate::stepcache::stats(&dir, limit);
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"reason": "cache-stats", "dir": st.dir, "entries": st.entries,
                            "bytes": st.bytes, "limit": st.limit, "hits": st.hits,
@@ -32,23 +32,25 @@ pub(crate) fn cache(ctx: &Ctx<'_>, c: &CacheCommand) -> Result<()> {
                 } else {
                     String::new()
                 };
-                println!("cache dir   {}", st.dir.display());
-                println!(
+                outln!("cache dir   {}", st.dir.display());
+                outln!(
                     "size        {} of {} ({} entries)",
                     human_bytes(st.bytes),
                     human_bytes(st.limit),
                     st.entries
                 );
-                println!(
+                outln!(
                     "lookups     {} hits, {} misses{rate}; {} stored",
-                    st.hits, st.misses, st.stores
+                    st.hits,
+                    st.misses,
+                    st.stores
                 );
             }
         }
         CacheCommand::Clear => {
             let freed = crate::stepcache::clear(&dir)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     json!({"reason": "cache-cleared", "dir": dir, "bytes": freed})
                 );

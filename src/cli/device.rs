@@ -57,7 +57,7 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
         let installed = dfu.read_installed(dev, &SlotMap::of(table, &platform))?;
         let b = crate::device::boot::boot(&installed);
         if json {
-            println!(
+            outln!(
                 "{}",
                 json!({
                     "reason": "device",
@@ -72,7 +72,7 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
                 })
             );
         } else {
-            println!(
+            outln!(
                 "{}, in DFU mode{}",
                 dev.describe(),
                 if dev.path.is_empty() {
@@ -81,8 +81,8 @@ pub(crate) fn device(ctx: &Ctx<'_>, args: &DeviceArgs) -> Result<()> {
                     format!(", USB path {}", dev.path)
                 }
             );
-            print!("{}", render_slots(&installed));
-            print!("{}", render_boot("at reset", &b));
+            out!("{}", render_slots(&installed));
+            out!("{}", render_boot("at reset", &b));
         }
     }
     let ports = usb::port::Ports::here(table);
@@ -102,7 +102,7 @@ fn show_running(dev: &Attached, ports: &usb::port::Ports, json: bool) {
     let modules = session.as_mut().and_then(|s| s.modules().ok());
     let port = ports.find(&dev.serial);
     if json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "reason": "device",
@@ -120,27 +120,27 @@ fn show_running(dev: &Attached, ports: &usb::port::Ports, json: bool) {
         );
         return;
     }
-    println!("{}, USB path {}", dev.describe(), dev.path);
+    outln!("{}, USB path {}", dev.describe(), dev.path);
     if dev.denied {
-        println!("  cannot open it: no permission (`pbuild doctor` shows the udev rule)");
+        outln!("  cannot open it: no permission (`pbuild doctor` shows the udev rule)");
         return;
     }
     match &version {
-        Some(v) => println!("  Device OS {v}"),
-        None => println!("  its system does not say its version over USB"),
+        Some(v) => outln!("  Device OS {v}"),
+        None => outln!("  its system does not say its version over USB"),
     }
     match &modules {
         Some(mods) => {
             for m in mods {
-                println!("  {}", m.describe());
+                outln!("  {}", m.describe());
             }
         }
-        None => println!(
+        None => outln!(
             "  modules: not reported (Device OS before 0.8.0); `pbuild flash` puts it in DFU mode to read them"
         ),
     }
     if let Some(p) = port {
-        println!("  serial port {}", p.display());
+        outln!("  serial port {}", p.display());
     }
 }
 

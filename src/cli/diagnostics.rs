@@ -22,7 +22,7 @@ pub fn report(e: &Error, json: bool) {
         super::term::error_lines(&e.to_string(), hint.as_deref())
     );
     if json {
-        println!(
+        outln!(
             "{}",
             json!({"reason": "error", "message": e.to_string(), "hint": hint, "exit_code": exit_code(e)})
         );

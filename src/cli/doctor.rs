@@ -39,17 +39,17 @@ pub(crate) fn doctor(ctx: &Ctx<'_>, args: &DoctorArgs) -> Result<()> {
             if let Some(map) = v.as_object_mut() {
                 map.insert("reason".into(), json!("doctor-check"));
             }
-            println!("{v}");
+            outln!("{v}");
         }
-        println!(
+        outln!(
             "{}",
             json!({"reason": "doctor-finished", "success": blocked.is_empty(), "blocked": blocked})
         );
     } else {
-        print!("{}", render(&checks));
+        out!("{}", render(&checks));
         if blocked.is_empty() && !g.quiet {
             let warnings = checks.iter().filter(|c| c.status == Status::Warn).count();
-            println!(
+            outln!(
                 "{}",
                 match warnings {
                     0 => "Everything `pbuild build` and `pbuild flash` need is here.".to_string(),
@@ -115,6 +115,8 @@ fn render(checks: &[Check]) -> String {
 
 pub(crate) fn completions(args: &CompletionsArgs) -> Result<()> {
     let mut cmd = <Cli as clap::CommandFactory>::command();
-    clap_complete::generate(args.shell, &mut cmd, "pbuild", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "pbuild", &mut script);
+    super::out::bytes(&script);
     Ok(())
 }

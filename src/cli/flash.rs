@@ -73,7 +73,7 @@ impl Printer {
                 seconds,
             } => {
                 if self.json {
-                    println!(
+                    outln!(
                         "{}",
                         json!({"reason": "flash-written", "n": n, "total": total, "file": write.path(), "alt": write.alt,
                                "what": write.what, "address": write.address, "len": write.len,
@@ -127,7 +127,7 @@ impl Printer {
                     super::term::warning("--force: flashing despite these problems")
                 );
             }
-            Event::Stopped { done, total, now } if self.json => println!(
+            Event::Stopped { done, total, now } if self.json => outln!(
                 "{}",
                 json!({"reason": "flash-finished", "success": false, "stopped": true,
                        "written": done, "total": total, "if_reset_now": now})
@@ -154,7 +154,7 @@ fn build_target(ctx: &Ctx<'_>, s: &Settings) -> Result<Vec<Artifact>> {
     }
     if ctx.json() {
         for a in &out.artifacts {
-            println!("{}", super::build::artifact_json(a));
+            outln!("{}", super::build::artifact_json(a));
         }
     } else if !ctx.quiet() {
         eprintln!(
@@ -281,12 +281,12 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         Err(e) => {
             if json {
                 match &e {
-                    Error::FlashRefused { .. } => println!(
+                    Error::FlashRefused { .. } => outln!(
                         "{}",
                         json!({"reason": "flash-finished", "success": false, "refused": true})
                     ),
                     Error::FlashStopped { .. } | Error::BuildFailed { .. } => {}
-                    Error::Flash(_) => println!(
+                    Error::Flash(_) => outln!(
                         "{}",
                         json!({"reason": "flash-finished", "success": false, "error": e.to_string()})
                     ),
@@ -309,7 +309,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
     };
     if args.dry_run {
         if json {
-            println!(
+            outln!(
                 "{}",
                 json!({"reason": "flash-finished", "success": true, "dry_run": true})
             );
@@ -319,7 +319,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         return Ok(());
     }
     if json {
-        println!(
+        outln!(
             "{}",
             json!({"reason": "flash-finished", "success": true, "written": done.notes.len(), "after": plan.after})
         );
@@ -362,7 +362,7 @@ fn at(w: &crate::device::preflight::Write) -> String {
 /// writes, and what it will do after them.
 pub(crate) fn show_plan(plan: &FlashPlan, json: bool, quiet: bool, device: &str) {
     if json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "reason": "flash-plan",

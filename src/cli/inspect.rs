@@ -22,9 +22,9 @@ pub(crate) fn inspect(ctx: &Ctx<'_>, args: &InspectArgs) -> Result<()> {
                 map.insert("reason".into(), json!("inspect"));
                 map.insert("file".into(), json!(file));
             }
-            println!("{v}");
+            outln!("{v}");
         } else {
-            print!("{}", crate::inspect::render_text(&inspection, file));
+            out!("{}", crate::inspect::render_text(&inspection, file));
         }
     }
     if damaged.is_empty() {

@@ -2,6 +2,17 @@
 //! exit codes. It turns arguments into library calls (one file per command) and shows what they
 //! return; the library below it returns data and typed errors and prints nothing.
 
+/// `outln!` that does not panic on a closed or full stdout (see `out`).
+macro_rules! outln {
+    () => { $crate::cli::out::args(format_args!(""), true) };
+    ($($t:tt)*) => { $crate::cli::out::args(format_args!($($t)*), true) };
+}
+
+/// `out!` that does not panic on a closed or full stdout (see `out`).
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::out::args(format_args!($($t)*), false) };
+}
+
 pub mod args;
 mod build;
 mod cache;
@@ -12,6 +23,7 @@ mod flash;
 mod inspect;
 mod monitor;
 mod new;
+pub mod out;
 mod preprocess;
 pub mod progress;
 mod sim;
@@ -47,6 +59,7 @@ pub fn main() -> i32 {
         });
     }
     match run(&cli) {
+        Ok(()) if out::failed() => 1,
         Ok(()) => 0,
         Err(e) => {
             diagnostics::report(&e, json);

@@ -1,7 +1,6 @@
 //! `pbuild monitor`, and the monitor `flash --monitor` and `watch --flash --monitor` run: the
 //! app's bytes on stdout as they come, what happens to the port on stderr.
 
-use std::io::Write;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -57,19 +56,18 @@ pub(crate) fn follow(
         stop,
     };
     let Shown { json, quiet } = shown;
-    let mut out = std::io::stdout().lock();
     let mut on = |seen: Seen<'_>| match seen {
         Seen::Output(bytes) if json => {
-            let _ = writeln!(
-                out,
+            outln!(
                 "{}",
                 json!({"reason": "serial-output", "text": String::from_utf8_lossy(bytes)})
             );
         }
         Seen::Output(bytes) => {
-            // A closed stdout (`| head`) ends nothing here; Ctrl-C or --for does.
-            let _ = out.write_all(bytes);
-            let _ = out.flush();
+            // Nobody reads stdout any more (`| head`): stop, as the reader asked.
+            if !super::out::bytes(bytes) {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
         }
         Seen::Waiting if !quiet && !json => {
             eprintln!("Waiting for the device to run (Ctrl-C to stop)…")

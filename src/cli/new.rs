@@ -22,7 +22,7 @@ pub(crate) fn new(ctx: &Ctx<'_>, args: &NewArgs) -> Result<()> {
         ino: args.ino,
     })?;
     if ctx.json() {
-        println!(
+        outln!(
             "{}",
             json!({"reason": "project-created", "path": dir,
                    "platform": platform.as_ref().map(|p| p.name.clone())})

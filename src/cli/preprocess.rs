@@ -25,7 +25,7 @@ pub(crate) fn preprocess(ctx: &Ctx<'_>, args: &PreprocessArgs) -> Result<()> {
             crate::fsutil::write_atomic(&out, text.as_bytes()).map_err(|e| Error::io(&out, e))
         }
         None => {
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
     }

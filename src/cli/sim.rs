@@ -170,10 +170,10 @@ fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {
         },
     )?;
     if ctx.json() {
-        println!("{}", sim_json(&dev));
+        outln!("{}", sim_json(&dev));
     } else if !ctx.quiet() {
         let installed = dev.installed();
-        println!(
+        outln!(
             "Created a simulated {} in {}: serial {}, bootloader {}, {}",
             platform.name,
             ctx.shown(&a.dir),
@@ -187,7 +187,7 @@ fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {
                 format!("system {} and an app", versions::describe(a.system_version))
             }
         );
-        println!(
+        outln!(
             "It is {}. Flash it with: pbuild flash --device sim:{}",
             mode_words(&a.dir),
             ctx.shown(&a.dir)
@@ -228,11 +228,11 @@ fn sim_json(dev: &SimDevice) -> serde_json::Value {
 fn sim_status(ctx: &Ctx<'_>, a: &SimStatusArgs) -> Result<()> {
     let dev = SimDevice::open(&a.dir, ctx.table()?)?;
     if a.json || ctx.json() {
-        println!("{}", sim_json(&dev));
+        outln!("{}", sim_json(&dev));
         return Ok(());
     }
     let (vid, pid) = dev.dfu_ids();
-    println!(
+    outln!(
         "simulated {} ({}), serial {}, DFU {vid:04x}:{pid:04x}, {}{}",
         dev.platform.name,
         dev.platform.id,
@@ -241,14 +241,14 @@ fn sim_status(ctx: &Ctx<'_>, a: &SimStatusArgs) -> Result<()> {
         if dev.unplugged() { " (unplugged)" } else { "" }
     );
     let installed = dev.installed();
-    print!("{}", render_slots(&installed));
-    print!(
+    out!("{}", render_slots(&installed));
+    out!(
         "{}",
         render_boot("at reset", &crate::device::boot::boot(&installed))
     );
     let boots = dev.boots();
     if !boots.is_empty() {
-        println!(
+        outln!(
             "resets logged: {} (last: {})",
             boots.len(),
             boots[boots.len() - 1]

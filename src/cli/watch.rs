@@ -237,7 +237,7 @@ fn build_cycle(
         Ok((out, s)) if out.outcome.failed.is_empty() => {
             let o = &out.outcome;
             if ui.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"reason": "watch-build", "cycle": cycle, "changed": changed_json,
                            "success": true, "steps_run": o.ran, "steps_total": o.total,
@@ -262,7 +262,7 @@ fn build_cycle(
         Ok((out, _)) => {
             let failed = out.outcome.failed.len();
             if ui.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"reason": "watch-build", "cycle": cycle, "changed": changed_json,
                            "success": false, "failed": out.outcome.failed, "seconds": seconds})
@@ -276,7 +276,7 @@ fn build_cycle(
         }
         Err(e) => {
             if ui.json {
-                println!(
+                outln!(
                     "{}",
                     json!({"reason": "watch-build", "cycle": cycle, "changed": changed_json,
                            "success": false, "error": e.to_string(), "seconds": seconds})
@@ -461,7 +461,7 @@ impl Flasher {
         }
         let done = result?;
         if ui.json {
-            println!(
+            outln!(
                 "{}",
                 json!({"reason": "flash-finished", "success": true, "written": done.notes.len(), "after": done.plan.after})
             );

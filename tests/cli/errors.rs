@@ -178,3 +178,85 @@ fn too_old_compiler_says_which_version_is_needed() {
         r.stderr
     );
 }
+
+/// The commands that print much on stdout, each with what it needs (issue 15 item 7).
+fn stdout_commands(f: &Fixture) -> Vec<Vec<String>> {
+    let big = f.path().join("big.ino");
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("int f{i}(int x) {{ return x + {i}; }}\n"));
+    }
+    std::fs::write(&big, text).unwrap();
+    let dev = f.path().join("dev");
+    f.pbuild(&[
+        "--platform",
+        "photon",
+        "sim",
+        "create",
+        dev.to_str().unwrap(),
+    ])
+    .ok();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&["preprocess", big.to_str().unwrap()]),
+        s(&["completions", "bash"]),
+        s(&["doctor"]),
+        s(&["cache", "stats"]),
+        s(&["sim", "status", dev.to_str().unwrap()]),
+        s(&[
+            "--platform",
+            "photon",
+            "--app",
+            "blink",
+            "--message-format",
+            "json",
+            "build",
+        ]),
+        s(&["--help"]),
+        // What the build above made.
+        s(&[
+            "inspect",
+            f.target_dir().join("photon/blink.bin").to_str().unwrap(),
+        ]),
+    ]
+}
+
+#[test]
+fn a_closed_or_full_stdout_is_never_a_panic() {
+    let f = Fixture::new();
+    for args in stdout_commands(&f) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // A full disk: an error on stderr, exit 1 (help is clap's: it exits 0 or 2, no panic).
+        let full = std::fs::File::create("/dev/full").unwrap();
+        let r = Run::of_command(
+            f.command_at(&f.target_dir())
+                .args(&args)
+                .stdout(full)
+                .current_dir(f.path()),
+        );
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+        if args != ["--help"] {
+            assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+            assert!(
+                r.stderr
+                    .contains("cannot write to standard output: No space left on device"),
+                "{args:?}: {}",
+                r.stderr
+            );
+        }
+        // A reader that goes away (`| head -0`): quiet, and the work is still done.
+        let mut child = f
+            .command_at(&f.target_dir())
+            .args(&args)
+            .current_dir(f.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
