@@ -63,12 +63,11 @@ pub(crate) fn follow(
                 json!({"reason": "serial-output", "text": String::from_utf8_lossy(bytes)})
             );
         }
-        Seen::Output(bytes) => {
-            // Nobody reads stdout any more (`| head`): stop, as the reader asked.
-            if !super::out::bytes(bytes) {
-                stop.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
+        // Nobody reads stdout any more (`| head`): stop, as the reader asked.
+        Seen::Output(bytes) if !super::out::bytes(bytes) => {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+        Seen::Output(_) => {}
         Seen::Waiting if !quiet && !json => {
             eprintln!("Waiting for the device to run (Ctrl-C to stop)…")
         }
