@@ -49,6 +49,12 @@ pub enum Error {
     /// `x.ino` and `x.cpp` side by side would both compile to `x.o`.
     #[error("{} and {} would both compile to the same object", sketch.display(), cpp.display())]
     SketchClash { sketch: PathBuf, cpp: PathBuf },
+    /// A symbolic link below the app leads back to a directory that holds it.
+    #[error("{} is a symbolic link back to {}: a loop", link.display(), target.display())]
+    LinkLoop { link: PathBuf, target: PathBuf },
+    /// A symbolic link below the app points at nothing.
+    #[error("{} is a symbolic link to nothing ({})", link.display(), target.display())]
+    DanglingLink { link: PathBuf, target: PathBuf },
     #[error("`{tool}` not found on PATH")]
     ToolMissing { tool: String, kind: ToolKind },
     #[error("{tool} {found} is too old: Device OS {device_os} needs {needed} or newer")]

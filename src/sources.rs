@@ -20,6 +20,8 @@
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
+use crate::error::Error;
+
 pub const PROPERTIES: &str = "project.properties";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,8 +149,12 @@ impl AppLayout {
     }
 
     /// Every source make would compile for the app, root by root (not yet in make's order).
-    pub fn discover(&self) -> Vec<PathBuf> {
-        self.roots().iter().flat_map(|r| discover(r)).collect()
+    pub fn discover(&self) -> Result<Vec<PathBuf>, Error> {
+        let mut all = Vec::new();
+        for r in self.roots() {
+            all.extend(discover(&r)?);
+        }
+        Ok(all)
     }
 
     /// Roots that hold `.ino` sketches but no `.cpp`: make lists no C++ compile there, so the
@@ -297,19 +303,52 @@ pub fn order_sources(roots: &[PathBuf], sources: &mut [PathBuf], ext_order: &[St
 }
 
 /// All app sources (`*.cpp`, `*.c`, recursively; build outputs and hidden directories skipped).
-pub fn discover(dir: &Path) -> Vec<PathBuf> {
+/// Symbolic links are followed, files and directories alike, as make's wildcards do (Device OS
+/// `build/macros.mk` `rwildcard`); each source keeps the path through the link, which is the one
+/// make compiles. A link that loops or leads nowhere is an error naming it.
+pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let target = dir.join("target");
-    walkdir::WalkDir::new(dir)
+    let mut found = Vec::new();
+    for e in walkdir::WalkDir::new(dir)
+        .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
             let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
             !hidden && e.path() != target
         })
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file() && APP_EXTS.contains(&ext_of(e.path()).as_str()))
-        .map(|e| e.into_path())
-        .collect()
+    {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => return Err(walk_error(err)),
+        };
+        if e.file_type().is_file() && APP_EXTS.contains(&ext_of(e.path()).as_str()) {
+            found.push(e.into_path());
+        }
+    }
+    Ok(found)
+}
+
+fn walk_error(err: walkdir::Error) -> Error {
+    let path = err.path().map(Path::to_path_buf).unwrap_or_default();
+    if let Some(ancestor) = err.loop_ancestor() {
+        return Error::LinkLoop {
+            link: path,
+            target: ancestor.to_path_buf(),
+        };
+    }
+    let dangling = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
+        && !path.exists();
+    if dangling {
+        return Error::DanglingLink {
+            target: std::fs::read_link(&path).unwrap_or_default(),
+            link: path,
+        };
+    }
+    let io = err
+        .into_io_error()
+        .unwrap_or_else(|| std::io::Error::other("cannot read the directory"));
+    Error::io(path, io)
 }
 
 #[cfg(test)]
@@ -365,6 +404,7 @@ mod tests {
         );
         let rel: Vec<PathBuf> = l
             .discover()
+            .unwrap()
             .iter()
             .map(|p| p.strip_prefix(d).unwrap().to_path_buf())
             .collect();
@@ -383,7 +423,7 @@ mod tests {
             [format!("APPLIBSV1={}", d.join("lib/old").display())]
         );
         assert!(
-            l.fingerprint_words(&l.discover())
+            l.fingerprint_words(&l.discover().unwrap())
                 .contains(&"lib README.md".to_string())
         );
     }

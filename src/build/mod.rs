@@ -84,7 +84,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     }
     let mut sources = match app {
         Some(a) => {
-            let found = a.layout.discover();
+            let found = a.layout.discover()?;
             if !found.iter().any(|f| a.layout.library_of(f).is_none()) {
                 return Err(Error::NoSources {
                     dir: a.layout.app_root(),

@@ -80,6 +80,14 @@ pub fn hint(e: &Error) -> Option<String> {
             "pass --app <name> or --appdir <dir>, or set `app`/`appdir` in project.toml".into(),
         ),
         Error::NoSources { .. } => Some("add a .cpp file with setup() and loop()".into()),
+        Error::LinkLoop { link, .. } => Some(format!(
+            "make would follow it forever too: point {} somewhere outside the directory that holds it, or remove it",
+            link.display()
+        )),
+        Error::DanglingLink { link, .. } => Some(format!(
+            "make would try to compile it and fail: fix or remove {}",
+            link.display()
+        )),
         Error::SketchClash { cpp, .. } => Some(format!(
             "pbuild preprocesses the sketch itself: remove {} if `particle preprocess` or Workbench made it, else rename one of the two",
             cpp.display()

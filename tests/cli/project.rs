@@ -504,3 +504,79 @@ fn compile_commands_are_the_commands_pbuild_ran() {
         .unwrap();
     assert_eq!(before, after);
 }
+
+/// Issue 15 A1: sources reached through symbolic links (a file, a directory elsewhere) are
+/// compiled as make compiles them; a link loop and a dangling link are errors naming the link.
+#[test]
+fn symlinked_sources_are_compiled_as_make_does() {
+    let f = Fixture::new();
+    let shared = f.path().join("shared");
+    write(&shared.join("linked.cpp"), "int linked() { return 4; }\n");
+    write(&shared.join("dir/deep.c"), "int deep(void) { return 5; }\n");
+    let app = f.path().join("linky");
+    write(
+        &app.join("linky.cpp"),
+        "#include \"Particle.h\"\nint linked();\nextern \"C\" int deep(void);\n\
+         void setup() { pinMode(D7, OUTPUT); }\nvoid loop() { digitalWrite(D7, linked() + deep()); }\n",
+    );
+    std::os::unix::fs::symlink(shared.join("linked.cpp"), app.join("linked.cpp")).unwrap();
+    std::os::unix::fs::symlink(shared.join("dir"), app.join("more")).unwrap();
+    let r = f
+        .pbuild(&[
+            "--platform",
+            "photon",
+            "--appdir",
+            app.to_str().unwrap(),
+            "--message-format",
+            "json",
+            "build",
+            "-v",
+        ])
+        .ok();
+    assert!(r.stderr.contains("/linky/linked.cpp"), "{}", r.stderr);
+    assert!(r.stderr.contains("/linky/more/deep.c"), "{}", r.stderr);
+    let ours = std::fs::read(&r.artifacts()[0].1).unwrap();
+    let plain = f.path().join("linky-make");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::copy(app.join("linky.cpp"), plain.join("linky.cpp")).unwrap();
+    std::os::unix::fs::symlink(shared.join("linked.cpp"), plain.join("linked.cpp")).unwrap();
+    std::os::unix::fs::symlink(shared.join("dir"), plain.join("more")).unwrap();
+    assert!(
+        ours == make_bin(&f, &plain, &[]),
+        "the build through links differs from make's"
+    );
+
+    // A loop: more/back -> the app directory.
+    std::os::unix::fs::symlink(&app, shared.join("dir/back")).unwrap();
+    let r = f
+        .pbuild(&[
+            "--platform",
+            "photon",
+            "--appdir",
+            app.to_str().unwrap(),
+            "build",
+        ])
+        .fails(2);
+    assert!(
+        r.stderr.contains("more/back is a symbolic link back to") && r.stderr.contains("a loop"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(shared.join("dir/back")).unwrap();
+    // A dangling link.
+    std::os::unix::fs::symlink(f.path().join("gone.cpp"), app.join("gone.cpp")).unwrap();
+    let r = f
+        .pbuild(&[
+            "--platform",
+            "photon",
+            "--appdir",
+            app.to_str().unwrap(),
+            "build",
+        ])
+        .fails(2);
+    assert!(
+        r.stderr.contains("gone.cpp is a symbolic link to nothing"),
+        "{}",
+        r.stderr
+    );
+}
