@@ -33,7 +33,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME|ID")]
     pub platform: Option<String>,
     /// App by name: <tree>/user/applications/<NAME> (Device OS APP=).
-    #[arg(long, global = true, value_name = "NAME", conflicts_with = "appdir")]
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "appdir", value_parser = app_name)]
     pub app: Option<String>,
     /// App by directory, anywhere (Device OS APPDIR=).
     #[arg(long, global = true, value_name = "DIR")]
@@ -73,6 +73,23 @@ pub struct Global {
     /// Colour: on a terminal only, and never when NO_COLOR is set (auto); always; never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = super::term::ColorChoice::Auto)]
     pub color: super::term::ColorChoice,
+}
+
+/// `--app NAME`: a directory name in the tree's user/applications.
+fn app_name(text: &str) -> Result<String, String> {
+    match crate::config::project::is_app_name(text) {
+        true => Ok(text.to_string()),
+        false => Err("the name of a directory in the tree's user/applications (for a directory anywhere: --appdir DIR)".into()),
+    }
+}
+
+/// `-j N`: at least 1, as cargo asks.
+fn jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one job runs; leave -j out to use every core".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,7 +198,7 @@ pub struct BuildArgs {
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
     /// Parallel jobs [default: project.toml `jobs`, else the number of cores]. Unlike Device OS's make, any -j is safe.
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// For every step that runs, print why (new, command changed, which input changed, toolchain changed).
     #[arg(long)]
@@ -201,7 +218,7 @@ pub struct WatchArgs {
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
     /// Parallel jobs [default: project.toml `jobs`, else the number of cores].
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// After each build whose user part changed, flash it (same preflight as `pbuild flash`; a
     /// running device is put in DFU mode over USB); without a device, keep watching and flash
@@ -317,7 +334,7 @@ pub struct FlashArgs {
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
     /// Parallel build jobs [default: the number of cores].
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// After the flash, print the app's USB serial output (as `pbuild monitor`; Ctrl-C stops).
     #[arg(long)]

@@ -127,6 +127,47 @@ impl ProjectFile {
             location: at(v.span()),
             value: v.into_inner(),
         };
+        // `app` names a directory of the tree's user/applications: one plain name.
+        if let Some(v) = &raw.app {
+            let name = v.get_ref();
+            if !is_app_name(name) {
+                return Err(Error::Config {
+                    location: at(v.span()),
+                    message: format!(
+                        "`app = {name:?}`: an app's name is the name of a directory in the tree's user/applications"
+                    ),
+                    suggestion: Some(
+                        "e.g. app = \"blink\"; for a directory anywhere use appdir = \"path\""
+                            .into(),
+                    ),
+                });
+            }
+            if raw.appdir.is_some() {
+                return Err(Error::Config {
+                    location: at(v.span()),
+                    message: "`app` and `appdir` both given: `app` names an app in the tree, `appdir` a directory".into(),
+                    suggestion: Some("keep the one you mean".into()),
+                });
+            }
+        }
+        if let Some(v) = &raw.appdir
+            && v.get_ref().trim().is_empty()
+        {
+            return Err(Error::Config {
+                location: at(v.span()),
+                message: "`appdir` is empty".into(),
+                suggestion: Some("e.g. appdir = \".\" for the directory of project.toml".into()),
+            });
+        }
+        if let Some(v) = &raw.jobs
+            && *v.get_ref() == 0
+        {
+            return Err(Error::Config {
+                location: at(v.span()),
+                message: "`jobs = 0`: at least one job runs".into(),
+                suggestion: Some("leave `jobs` out to use every core".into()),
+            });
+        }
         let cache_size = match raw.cache_size {
             None => None,
             Some(v) => {
@@ -188,6 +229,15 @@ impl ProjectFile {
             warnings,
         })
     }
+}
+
+/// A name `app` may have: one non-empty path component, not `.` or `..`.
+pub fn is_app_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains('/')
+        && !name.contains('\\')
 }
 
 /// `500M`, `5G`, `1.5GB`, `123456` (bytes).
