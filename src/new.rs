@@ -3,7 +3,8 @@
 //!
 //! The project is the Particle layout (`particle project create`), so `particle compile`, Workbench
 //! and vendored libraries in `lib/` work with it too. The files are written into a temp directory
-//! next to the destination and renamed into place: a failed `new` leaves nothing behind.
+//! next to the destination and renamed into place (into an existing empty directory, file by
+//! file, so that directory stays the same one): a failed `new` leaves nothing behind.
 
 use std::path::{Path, PathBuf};
 
@@ -134,8 +135,26 @@ pub fn create(p: &NewProject<'_>) -> Result<PathBuf> {
             }
             std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
         }
-        // Renaming onto an empty directory replaces it; onto a missing one creates it.
-        std::fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))
+        if !dir.exists() {
+            return std::fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e));
+        }
+        // An existing (empty) directory stays what it is (owner, mode, the shell standing in
+        // it): the files move into it, and on a failure the ones moved go again.
+        let mut moved: Vec<PathBuf> = Vec::new();
+        let entries = std::fs::read_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&tmp, e))?;
+            let to = dir.join(entry.file_name());
+            if let Err(e) = std::fs::rename(entry.path(), &to) {
+                for m in &moved {
+                    let _ = std::fs::remove_dir_all(m).or_else(|_| std::fs::remove_file(m));
+                }
+                return Err(Error::io(&to, e));
+            }
+            moved.push(to);
+        }
+        let _ = std::fs::remove_dir(&tmp);
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -189,6 +208,32 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["blinky"], "no temp directory left behind");
+    }
+
+    #[test]
+    fn an_existing_empty_directory_is_written_into_not_replaced() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("here");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let before = std::fs::metadata(&dir).unwrap();
+        create(&NewProject {
+            path: &dir,
+            platform: None,
+            tree: None,
+            ino: false,
+        })
+        .unwrap();
+        let after = std::fs::metadata(&dir).unwrap();
+        assert_eq!(after.ino(), before.ino(), "the same directory, not a new one");
+        assert_eq!(after.mode() & 0o7777, 0o750);
+        assert!(dir.join("src/here.cpp").is_file());
+        let names: Vec<_> = std::fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["here"], "no temp directory left behind");
     }
 
     #[test]
