@@ -226,7 +226,11 @@ mod tests {
         })
         .unwrap();
         let after = std::fs::metadata(&dir).unwrap();
-        assert_eq!(after.ino(), before.ino(), "the same directory, not a new one");
+        assert_eq!(
+            after.ino(),
+            before.ino(),
+            "the same directory, not a new one"
+        );
         assert_eq!(after.mode() & 0o7777, 0o750);
         assert!(dir.join("src/here.cpp").is_file());
         let names: Vec<_> = std::fs::read_dir(t.path())

@@ -1,13 +1,25 @@
 //! `pbuild clean`: removing pbuild's outputs and build state for a platform (or all of them),
-//! and the Device OS tree's own build directories for it.
+//! after waiting for a build that is using them; the Device OS tree's own make outputs only when
+//! asked (`--tree-outputs`): a shared tree's builds are not pbuild's to remove.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
 
-/// What `pbuild clean` removed.
-pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
+/// What `pbuild clean` removed. `all`: every platform and all build state; `tree_outputs`: also
+/// make's outputs in the tree (for the platform, or all of `<tree>/build/target` with `all`).
+/// Waits for a build holding the build state's lock, as a build does (`say` tells the user).
+pub fn clean(
+    s: &Settings,
+    all: bool,
+    tree_outputs: bool,
+    say: &mut dyn FnMut(&str),
+) -> Result<Vec<PathBuf>> {
+    let _lock = match s.state_dir().exists() {
+        true => Some(super::lock::lock_state(&s.state_dir(), s.no_wait, say)?),
+        false => None,
+    };
     let mut removed = Vec::new();
     let mut remove = |p: PathBuf| -> Result<()> {
         if p.exists() {
@@ -18,11 +30,16 @@ pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
     };
     let tree_target = s.tree.root.join("build/target");
     if all || s.platform.is_none() {
-        remove(s.state_dir())?;
+        // The state directory holds the lock: everything in it but that goes.
+        for dir in list_dirs(&s.state_dir()) {
+            remove(dir)?;
+        }
         for p in &s.table.platforms {
             remove(s.target_dir.join(&p.name))?;
         }
-        remove(tree_target)?;
+        if tree_outputs {
+            remove(tree_target)?;
+        }
         return Ok(removed);
     }
     let platform = s.platform()?;
@@ -35,6 +52,9 @@ pub fn clean(s: &Settings, all: bool) -> Result<Vec<PathBuf>> {
         }) {
             remove(dir)?;
         }
+    }
+    if !tree_outputs {
+        return Ok(removed);
     }
     // Device OS's own outputs for this platform: build/target/<lib>/platform-<id>-…
     let marker = format!("platform-{}", platform.id);

@@ -112,7 +112,7 @@ pub enum TargetArg {
 pub enum Command {
     /// Build what is stale for the target (default: main, the user part).
     Build(BuildArgs),
-    /// Remove pbuild's outputs for a platform (or all), and Device OS's own build/target dirs for it.
+    /// Remove pbuild's outputs and build state for a platform (or all); the tree's own make outputs only with --tree-outputs.
     Clean(CleanArgs),
     /// Build, check against the device, and flash over DFU: system parts first when the app needs them.
     ///
@@ -207,9 +207,14 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct CleanArgs {
-    /// Remove the outputs of every platform, all build state, and the tree's build/target.
+    /// Remove the outputs and build state of every platform.
     #[arg(long)]
     pub all: bool,
+    /// Also remove Device OS's own make outputs in the tree for the platform
+    /// (`<tree>/build/target/*/platform-<id>*`, what `make clean` removes); with --all, all of
+    /// `<tree>/build/target`, whoever built it.
+    #[arg(long)]
+    pub tree_outputs: bool,
 }
 
 #[derive(Debug, Args)]

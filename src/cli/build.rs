@@ -114,7 +114,13 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
 
 pub(crate) fn clean(ctx: &Ctx<'_>, args: &CleanArgs) -> Result<()> {
     let s = ctx.settings(&ctx.overrides)?;
-    let removed = build::clean(&s, args.all)?;
+    let quiet = ctx.quiet();
+    let mut say = |m: &str| {
+        if !quiet {
+            eprintln!("{m}");
+        }
+    };
+    let removed = build::clean(&s, args.all, args.tree_outputs, &mut say)?;
     if ctx.json() {
         outln!(
             "{}",

@@ -561,3 +561,64 @@ fn a_source_saved_while_it_compiles_is_rebuilt_next_time() {
     );
     assert!(explain(&f, "p1", "main").is_empty());
 }
+
+/// Issue 15 B5: `clean` removes what pbuild made and says so; the tree's own make outputs only
+/// with `--tree-outputs`; and it waits for a build that holds the build state, as a build does.
+#[test]
+fn clean_keeps_the_trees_make_outputs_unless_asked_and_waits_for_a_build() {
+    let f = Fixture::new();
+    f.make("main", &["PLATFORM=photon", "APP=blink", "all"]);
+    let makes = files_with_ext(&f.tree.join("build/target"), "o");
+    assert!(!makes.is_empty());
+    f.pbuild(&["--platform", "photon", "--app", "blink", "build"])
+        .ok();
+    let ours = f.target_dir().join("photon");
+    assert!(ours.is_dir());
+
+    let r = f.pbuild(&["--platform", "photon", "clean"]).ok();
+    assert!(r.stderr.contains("Removed out/photon"), "{}", r.stderr);
+    assert!(!ours.exists());
+    assert_eq!(
+        files_with_ext(&f.tree.join("build/target"), "o"),
+        makes,
+        "make's outputs in the tree are not pbuild's to remove"
+    );
+    let r = f
+        .pbuild(&["--platform", "photon", "clean", "--tree-outputs"])
+        .ok();
+    assert!(
+        r.stderr.contains("build/target/user/platform-6"),
+        "{}",
+        r.stderr
+    );
+    assert!(files_with_ext(&f.tree.join("build/target"), "o").is_empty());
+
+    // A build holds the lock: clean --no-wait refuses, clean waits for it.
+    f.pbuild(&["--platform", "photon", "--app", "blink", "build"])
+        .ok();
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(f.target_dir().join(".pbuild/lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let r = f
+        .pbuild(&["--platform", "photon", "--no-wait", "clean"])
+        .fails(2);
+    assert!(r.stderr.contains("another pbuild"), "{}", r.stderr);
+    assert!(ours.is_dir(), "nothing removed while the build runs");
+    let mut waiting = f
+        .command_at(&f.target_dir())
+        .args(["--platform", "photon", "clean"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(waiting.try_wait().unwrap().is_none(), "clean waits");
+    assert!(ours.is_dir());
+    drop(lock);
+    let out = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("waiting for another pbuild"), "{stderr}");
+    assert!(!ours.exists());
+}
