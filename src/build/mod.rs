@@ -128,7 +128,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     let steps = plan.expand(&sources, s.pch)?;
     let graph = Graph::new(steps.iter().map(|p| p.spec()))?;
     phases.mark("graph");
-    if let Some(root) = &s.project_root {
+    if let Some(root) = &s.compile_commands {
         let app_dir = app.map(|a| a.dir.as_path());
         let mut entries = compdb::entries(&steps, app_dir, s.target == Target::Modules);
         if !aliases.is_empty() {
@@ -142,8 +142,13 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
                 }
             }
         }
-        if !entries.is_empty() {
-            compdb::write(root, &entries)?;
+        // For the editor only: a file that cannot be written is a warning, never a failed build.
+        if !entries.is_empty()
+            && let Err(e) = compdb::write(root, &entries)
+        {
+            (opts.say)(&format!(
+                "warning: {e} (compile_commands.json is for editors; `compile_commands = false` in project.toml turns it off)"
+            ));
         }
     }
     phases.mark("compile_commands");

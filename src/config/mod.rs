@@ -149,9 +149,12 @@ pub struct Settings {
     pub target: Target,
     pub jobs: usize,
     pub target_dir: PathBuf,
-    /// Where `compile_commands.json` goes: the directory of project.toml / project.properties
-    /// when the app is below it, else the app's directory.
+    /// The directory of project.toml / project.properties when the app is below it, else the
+    /// app's directory.
     pub project_root: Option<PathBuf>,
+    /// Where `compile_commands.json` goes: the project root; never inside the Device OS tree
+    /// unless `compile_commands = true` (or PBUILD_COMPILE_COMMANDS=1); none when turned off.
+    pub compile_commands: Option<PathBuf>,
     /// The content cache's directory and size limit; None when it is off.
     pub cache: Option<(PathBuf, u64)>,
     /// Words put before every compile command (`launcher`), e.g. `["ccache"]`.
@@ -342,6 +345,21 @@ impl Settings {
             .map(|r| crate::paths::normalize(&crate::paths::absolute(&r)))
             .filter(|r| app.as_ref().is_none_or(|a| a.dir.starts_with(r)))
             .or_else(|| app.as_ref().map(|a| a.dir.clone()));
+        let wanted = match std::env::var("PBUILD_COMPILE_COMMANDS").as_deref() {
+            Ok("0") | Ok("false") => Some(false),
+            Ok("1") | Ok("true") => Some(true),
+            _ => from_file
+                .and_then(|p| p.compile_commands.as_ref())
+                .map(|c| c.value),
+        };
+        let in_tree = |r: &PathBuf| {
+            r.starts_with(crate::paths::normalize(&crate::paths::absolute(&tree.root)))
+        };
+        let compile_commands = match wanted {
+            Some(false) => None,
+            Some(true) => project_root.clone(),
+            None => project_root.clone().filter(|r| !in_tree(r)),
+        };
         let cache = cache_settings(o, from_file)?;
         let launcher = o
             .launcher
@@ -373,6 +391,7 @@ impl Settings {
             jobs,
             target_dir,
             project_root,
+            compile_commands,
             cache,
             launcher,
             pch,

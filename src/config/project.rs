@@ -19,6 +19,7 @@ const KEYS: &[&str] = &[
     "cache_size",
     "launcher",
     "pch",
+    "compile_commands",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -33,6 +34,7 @@ struct Raw {
     cache_size: Option<Spanned<toml::Value>>,
     launcher: Option<Spanned<String>>,
     pch: Option<Spanned<bool>>,
+    compile_commands: Option<Spanned<bool>>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -61,6 +63,8 @@ pub struct ProjectFile {
     pub launcher: Option<Located<String>>,
     /// `pch = false` turns precompiled headers off.
     pub pch: Option<Located<bool>>,
+    /// `compile_commands = false`: no compile_commands.json; `true`: also inside the tree.
+    pub compile_commands: Option<Located<bool>>,
     /// `file:line:col: unknown key … (did you mean …?)`
     pub warnings: Vec<String>,
 }
@@ -223,6 +227,10 @@ impl ProjectFile {
             cache_size,
             launcher: raw.launcher.map(plain),
             pch: raw.pch.map(|v| Located {
+                location: at(v.span()),
+                value: v.into_inner(),
+            }),
+            compile_commands: raw.compile_commands.map(|v| Located {
                 location: at(v.span()),
                 value: v.into_inner(),
             }),

@@ -580,3 +580,45 @@ fn symlinked_sources_are_compiled_as_make_does() {
         r.stderr
     );
 }
+
+/// Issue 15 B6: compile_commands.json goes where the project lives, never into the Device OS
+/// tree unless asked, can be turned off, and a file that cannot be written fails no build.
+#[test]
+fn compile_commands_json_is_written_only_where_the_project_lives() {
+    let f = Fixture::new();
+    let in_tree = f.tree.join("user/applications/blink/compile_commands.json");
+    f.pbuild(&["--platform", "photon", "--app", "blink", "build"])
+        .ok();
+    assert!(!in_tree.exists(), "nothing written into the tree");
+
+    // Asked for: a project.toml naming the tree's app.
+    let proj = f.path().join("asks");
+    write(
+        &proj.join("project.toml"),
+        "platform = \"photon\"\napp = \"blink\"\ncompile_commands = true\n",
+    );
+    f.pbuild_in(&proj, &["build"]).ok();
+    assert!(!compdb_entries(&in_tree).is_empty());
+    std::fs::remove_file(&in_tree).unwrap();
+
+    // Turned off for a project of its own.
+    let own = f.path().join("own");
+    particle_project(&own);
+    write(
+        &own.join("project.toml"),
+        "platform = \"photon\"\ncompile_commands = false\n",
+    );
+    f.pbuild_in(&own, &["build"]).ok();
+    assert!(!own.join("compile_commands.json").exists());
+
+    // compile_commands.json cannot be written (here a directory stands in its place, which
+    // fails even for root): a warning, and the build succeeds.
+    write(&own.join("project.toml"), "platform = \"photon\"\n");
+    std::fs::create_dir_all(own.join("compile_commands.json/x")).unwrap();
+    let r = f.pbuild_in(&own, &["build"]).ok();
+    assert!(
+        r.stderr.contains("warning:") && r.stderr.contains("compile_commands = false"),
+        "{}",
+        r.stderr
+    );
+}
