@@ -86,6 +86,43 @@ pub struct SuffixReport {
     pub sha256: String,
 }
 
+/// The largest file `inspect` reads: a module fits in the 1 MB of internal flash, plus a `.dfu`
+/// suffix; anything bigger is no module, and is not read.
+pub const MAX_FILE: u64 = 2 << 20;
+
+/// Why `image` is no module: empty, an ELF, cut short or with bytes after its end (the header
+/// says how long it is), or no header at all.
+fn not_a_module(image: &[u8]) -> String {
+    if image.is_empty() {
+        return "the file is empty".into();
+    }
+    if image.starts_with(b"\x7fELF") {
+        return "an ELF file, not a module image: give the .bin made from it (pbuild build writes both)".into();
+    }
+    let length = match module_info::find_module_info(image) {
+        Err(module_info::ModuleInfoError::NoModuleHeader { attempts }) => {
+            attempts.into_iter().find_map(|(_, why)| match why {
+                module_info::Implausible::LengthMismatch { expected, actual } => {
+                    Some((expected, actual as u64))
+                }
+                _ => None,
+            })
+        }
+        Ok(_) => None,
+    };
+    match length {
+        Some((expected, actual)) if actual > expected => format!(
+            "{} extra byte{} after the module's end (its header says {expected} bytes, the file has {actual})",
+            actual - expected,
+            if actual - expected == 1 { "" } else { "s" }
+        ),
+        Some((expected, actual)) => {
+            format!("cut short: its header says {expected} bytes, the file has {actual}")
+        }
+        None => "no Particle module header: not a firmware module for a Particle device".into(),
+    }
+}
+
 /// Inspects the bytes of a `.bin` or `.dfu` file.
 pub fn inspect_bytes(bytes: &[u8], table: &Table) -> Inspection {
     let (image, dfu_suffix) = dfu::strip_dfu_suffix(bytes);
@@ -106,11 +143,8 @@ pub fn inspect_bytes(bytes: &[u8], table: &Table) -> Inspection {
                 .to_string(),
         );
     }
-    if let Some(why) = no_module_header
-        .as_ref()
-        .filter(|w| w.contains("but the image has"))
-    {
-        problems.push(format!("it is cut short or its header is damaged: {why}"));
+    if module.is_none() {
+        problems.push(not_a_module(image));
     }
     // The CRC is what the bootloader checks. A SHA-256 that does not match on its own is not a
     // fault: Particle's own Gen 3 softdevice releases ship that way (their CRC matches).

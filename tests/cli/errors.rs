@@ -260,3 +260,27 @@ fn a_closed_or_full_stdout_is_never_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Issue 15 item 8: a huge file or a device is refused without being read into memory.
+#[test]
+fn inspect_reads_only_what_a_module_can_be() {
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = tmp.path().join("huge.bin");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
+    let r = Run::of_command(pbuild_command().args(["inspect"]).arg(&huge)).fails(2);
+    assert!(
+        r.stderr
+            .contains("3221225472 bytes: bigger than any module"),
+        "{}",
+        r.stderr
+    );
+    let r = Run::of_command(pbuild_command().args(["inspect", "/dev/zero"])).fails(2);
+    assert!(
+        r.stderr.contains("/dev/zero: not a regular file"),
+        "{}",
+        r.stderr
+    );
+}

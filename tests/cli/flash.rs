@@ -1179,9 +1179,27 @@ fn inspect_reads_every_release_binary() {
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(names.iter().map(String::as_str));
     let tmp = tempfile::tempdir().unwrap();
-    let r = pbuild(tmp.path(), &args, &[]).ok();
+    // Among them are pre-module Core tools (the CC3000 patch programmer, the 2014 deep update):
+    // no Particle module header, so inspect says so and fails (issue 15 item 8).
+    let r = pbuild(tmp.path(), &args, &[]).fails(2);
     let lines = r.json();
     assert_eq!(lines.len(), files.len());
+    for l in &lines {
+        let problems = l["problems"].as_array().unwrap();
+        assert_eq!(
+            l["module"].is_null(),
+            problems
+                .iter()
+                .any(|p| p.as_str().unwrap().starts_with("no Particle module header")),
+            "{l}"
+        );
+    }
+    assert!(
+        r.stderr
+            .contains("cc3000-patch-programmer.bin: no Particle module header"),
+        "{}",
+        r.stderr
+    );
     let by_name = |n: &str| {
         lines
             .iter()
@@ -1221,8 +1239,9 @@ fn inspect_reads_every_release_binary() {
         }
     }
 
-    let text = pbuild(tmp.path(), &["inspect", &names[0]], &[]).ok();
-    assert!(text.stdout.starts_with(&names[0]), "{}", text.stdout);
+    let first = names.iter().find(|n| n.contains("photon-")).unwrap();
+    let text = pbuild(tmp.path(), &["inspect", first], &[]).ok();
+    assert!(text.stdout.starts_with(first.as_str()), "{}", text.stdout);
 }
 
 #[test]
