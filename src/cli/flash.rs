@@ -192,8 +192,10 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
     };
     let mut on_dfu = |e: Event<'_>| printer.event(e);
     // Ctrl-C or SIGTERM while images are written: finish the one being written, then stop and
-    // say where the device stands. A second Ctrl-C quits at once.
-    let stop = super::stop_on_ctrl_c();
+    // say where the device stands. Another Ctrl-C does not cut the image short: it says so.
+    let stop = super::stop_patiently(
+        "Ctrl-C again: still finishing the image being written (a device left with half an image does not start); pbuild stops right after it. Ctrl-\\ quits at once.",
+    );
     let mut dfu = Dfu {
         tool: &conn.tool,
         on_event: &mut on_dfu,

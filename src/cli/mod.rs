@@ -131,6 +131,31 @@ pub(crate) fn stop_on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> 
     stop
 }
 
+/// Like [`stop_on_ctrl_c`] for work that must not be cut in the middle (a flash: dfu-util writing
+/// an image): every later Ctrl-C only says `busy`, and pbuild goes on to the safe point.
+pub(crate) fn stop_patiently(busy: &'static str) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::Ordering;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ]);
+    match signals {
+        Ok(mut signals) => {
+            let flag = stop.clone();
+            std::thread::spawn(move || {
+                for _ in signals.forever() {
+                    if flag.swap(true, Ordering::SeqCst) {
+                        eprintln!("{busy}");
+                    }
+                }
+            });
+            stop
+        }
+        Err(_) => stop_on_ctrl_c(),
+    }
+}
+
 pub fn run(cli: &Cli) -> Result<()> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
     let g = &cli.global;

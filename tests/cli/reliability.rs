@@ -333,7 +333,19 @@ fn ctrl_c_during_flash_finishes_the_image_then_says_where_the_device_stands() {
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
+    // An impatient second Ctrl-C while the image is still being written (issue 15 item 9): it
+    // is said, and pbuild still waits for dfu-util and reports what was written.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
     let r = Run::of_output(child.wait_with_output().unwrap());
+    assert!(
+        r.stderr
+            .contains("Ctrl-C again: still finishing the image being written"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.code, 130, "{}", r.stderr);
     assert_eq!(downloads(), 1, "no download started after Ctrl-C");
     assert!(
