@@ -46,9 +46,6 @@ pub enum Error {
     NoAppGiven { target: String },
     #[error("no sources (*.cpp, *.c, *.ino) found in {}", dir.display())]
     NoSources { dir: PathBuf },
-    /// `x.ino` and `x.cpp` side by side would both compile to `x.o`.
-    #[error("{} and {} would both compile to the same object", sketch.display(), cpp.display())]
-    SketchClash { sketch: PathBuf, cpp: PathBuf },
     /// A symbolic link below the app leads back to a directory that holds it.
     #[error("{} is a symbolic link back to {}: a loop", link.display(), target.display())]
     LinkLoop { link: PathBuf, target: PathBuf },

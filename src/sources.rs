@@ -181,12 +181,18 @@ impl AppLayout {
             .collect()
     }
 
-    /// A sketch and a `.cpp` of the same name in one directory, if any (both would make `x.o`).
-    pub fn sketch_clash(sources: &[PathBuf]) -> Option<(PathBuf, PathBuf)> {
-        sources.iter().filter(|s| is_sketch(s)).find_map(|s| {
-            let cpp = compiled_as(s);
-            sources.contains(&cpp).then(|| (s.clone(), cpp))
-        })
+    /// Each sketch with a `.cpp` of the same name beside it: `(x.ino, x.cpp)`. make compiles the
+    /// `.cpp` (it knows no `.ino`: particle-facts.md §9), which is often what an older
+    /// `particle preprocess` wrote and was committed.
+    pub fn sketch_clashes(sources: &[PathBuf]) -> Vec<(PathBuf, PathBuf)> {
+        sources
+            .iter()
+            .filter(|s| is_sketch(s))
+            .filter_map(|s| {
+                let cpp = compiled_as(s);
+                sources.contains(&cpp).then(|| (s.clone(), cpp))
+            })
+            .collect()
     }
 
     /// What about the layout changes make's commands: the layout, `lib/`'s entries and the

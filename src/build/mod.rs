@@ -48,6 +48,18 @@ pub struct BuildOutput {
     pub imported: bool,
 }
 
+/// Says `text` unless it was said before for this build state (`<state>/said`).
+fn say_once(state_dir: &Path, text: &str, say: &mut dyn FnMut(&str)) {
+    let path = state_dir.join("said");
+    let said = std::fs::read_to_string(&path).unwrap_or_default();
+    if said.lines().any(|l| l == text) {
+        return;
+    }
+    say(text);
+    let _ = std::fs::create_dir_all(state_dir);
+    let _ = crate::fsutil::write_atomic(&path, format!("{said}{text}\n").as_bytes());
+}
+
 pub struct BuildOptions<'a> {
     /// What the user sees of the steps.
     pub reporter: &'a mut dyn Reporter,
@@ -90,10 +102,30 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
                     dir: a.layout.app_root(),
                 });
             }
-            if let Some((sketch, cpp)) = AppLayout::sketch_clash(&found) {
-                return Err(Error::SketchClash { sketch, cpp });
+            // x.ino beside x.cpp: build what make builds, the .cpp, and say so once.
+            let clashes = AppLayout::sketch_clashes(&found);
+            for (sketch, cpp) in &clashes {
+                let newer = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+                let stale = match (newer(sketch), newer(cpp)) {
+                    (Some(i), Some(c)) => i > c,
+                    _ => false,
+                };
+                let text = format!(
+                    "note: {} is not built: {} beside it is, as make builds it{}",
+                    crate::paths::shown(sketch, &a.dir),
+                    crate::paths::shown(cpp, &a.dir),
+                    if stale {
+                        "; the sketch is newer: if the .cpp is an old `particle preprocess` output, remove it and pbuild builds the sketch"
+                    } else {
+                        ""
+                    }
+                );
+                say_once(&s.state_dir(), &text, opts.say);
             }
             found
+                .into_iter()
+                .filter(|f| !clashes.iter().any(|(sketch, _)| sketch == f))
+                .collect()
         }
         None => Vec::new(),
     };

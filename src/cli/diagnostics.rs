@@ -88,10 +88,6 @@ pub fn hint(e: &Error) -> Option<String> {
             "make would try to compile it and fail: fix or remove {}",
             link.display()
         )),
-        Error::SketchClash { cpp, .. } => Some(format!(
-            "pbuild preprocesses the sketch itself: remove {} if `particle preprocess` or Workbench made it, else rename one of the two",
-            cpp.display()
-        )),
         Error::ToolMissing { kind, .. } => Some(format!("{}\n{DOCTOR}", install(*kind))),
         Error::ToolTooOld { .. } => Some(format!(
             "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)\n{DOCTOR}"

@@ -175,31 +175,52 @@ fn a_sketch_edit_reruns_its_steps_and_errors_name_the_sketch_line() {
 }
 
 #[test]
-fn a_sketch_beside_a_cpp_of_the_same_name_is_refused() {
+fn a_sketch_beside_a_cpp_of_the_same_name_builds_the_cpp_as_make_does() {
     let f = Fixture::new();
     let proj = f.path().join("sketchy");
     sketch_project(&proj);
-    write(
-        &proj.join("src/sketchy.cpp"),
-        "// left by particle preprocess\n",
-    );
+    // What an older `particle preprocess` left, committed beside the sketch: its own program.
+    let cpp = proj.join("src/sketchy.cpp");
+    Run::of_command(
+        pbuild_command()
+            .arg("preprocess")
+            .arg(proj.join("src/sketchy.ino"))
+            .arg("-o")
+            .arg(&cpp),
+    )
+    .ok();
+    let generated = std::fs::read_to_string(&cpp).unwrap();
+    std::fs::write(&cpp, generated.replace("LOCAL_PIN);", "LOCAL_PIN + 0);")).unwrap();
     let r = f
-        .pbuild_in(&proj, &["--platform", "photon", "build"])
-        .fails(2);
+        .pbuild_in(
+            &proj,
+            &[
+                "--platform",
+                "photon",
+                "--message-format",
+                "json",
+                "build",
+                "-v",
+            ],
+        )
+        .ok();
     assert!(
-        r.stderr.contains("sketchy.ino and")
-            && r.stderr.contains("would both compile to the same object"),
+        r.stderr.contains(
+            "note: src/sketchy.ino is not built: src/sketchy.cpp beside it is, as make builds it"
+        ),
         "{}",
         r.stderr
     );
     assert!(
-        r.stderr
-            .contains("hint: pbuild preprocesses the sketch itself"),
-        "{}",
+        r.stderr.contains("/src/sketchy.cpp") && !r.stderr.contains("INO src/sketchy.ino"),
+        "the .cpp is compiled, the sketch is not preprocessed:\n{}",
         r.stderr
     );
+    // Said once, not on every build.
+    let again = f.pbuild_in(&proj, &["--platform", "photon", "build"]).ok();
+    assert!(!again.stderr.contains("is not built"), "{}", again.stderr);
     assert!(
-        proj.join("src/sketchy.cpp").is_file(),
+        proj.join("src/sketchy.ino").is_file(),
         "nothing of the user's is removed"
     );
 }
