@@ -125,6 +125,20 @@ fn import_plan(
     let roots = app.map(|a| a.layout.roots()).unwrap_or_default();
     let (steps, app_compiles_at, app) =
         template::templatize(parsed.steps, ctx.app_dir.as_deref(), &roots, &s.tree.root);
+    // The probes existed only during the dry run: a plan that still names one would fail on
+    // every later build (the sketch compiles are templated from them).
+    if let Some(step) = steps
+        .iter()
+        .find(|st| st.inputs.iter().any(|i| ctx.probes.contains(i)))
+    {
+        return Err(Error::Import {
+            message: format!(
+                "the dry run's compile of the sketch probe could not be turned into a template ({}): pbuild cannot build these sketches with this tree; report this with the output below",
+                step.label
+            ),
+            output: text,
+        });
+    }
     Ok(Plan {
         version: PLAN_VERSION,
         fingerprint: fp.to_string(),

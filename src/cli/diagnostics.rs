@@ -200,7 +200,7 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
             } else {
                 format!(
                     "no leave request was sent: the device is still in DFU mode (blinking yellow), with {label} incomplete{}; it cannot run the app like this, so run `pbuild flash` again to finish (do not reset it first)",
-                    if *done > 0 { format!(" and {done} image(s) before it written") } else { String::new() }
+                    if *done > 0 { format!(" and {done} {} before it written", if *done == 1 { "image" } else { "images" }) } else { String::new() }
                 )
             };
             if let Some(more) = flash_hint(cause) {
@@ -230,7 +230,8 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
 
 fn sim_hint(e: &SimError) -> Option<String> {
     match e {
-        SimError::Exists { .. } => Some("remove the directory or choose another one".into()),
+        SimError::Exists { .. } => Some("choose a new or empty directory".into()),
+        SimError::UnknownFault { .. } => Some("fix the word or remove the line (README: Simulated devices)".into()),
         SimError::NoBootloaderFor { .. } => Some("pass --bootloader-version".into()),
         SimError::NotADevice { .. } => {
             Some("make one with `pbuild sim create DIR --platform photon`".into())

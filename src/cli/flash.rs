@@ -241,6 +241,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         allow_downgrade: args.allow_downgrade,
         dry_run: args.dry_run,
         stop: Some(&stop),
+        unless_installed: false,
     };
     let steps = Printer {
         verbose: ctx.verbose(),
@@ -333,8 +334,8 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
             dev.describe(),
             match plan.after.state {
                 crate::device::boot::BootState::RunningUserApp =>
-                    "running the app (breathing cyan once connected)".to_string(),
-                other => format!("{other} ({})", other.led()),
+                    "running the app: breathing cyan once connected".to_string(),
+                other => format!("{}: {}", other.words(), other.led()),
             }
         );
     }

@@ -102,7 +102,9 @@ impl Reporter for Progress {
                 ),
                 step.label
             );
-            if !step.argv.is_empty() {
+            // The tool's message is what helps; the command (often 14 lines of flags) only with
+            // --explain (-v printed it already when the step started).
+            if self.explain && !self.verbose && !step.argv.is_empty() {
                 let _ = writeln!(
                     err,
                     "  (cd {} && {})",

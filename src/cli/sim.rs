@@ -156,7 +156,15 @@ fn platform_named(table: &Table, name: Option<&str>) -> Result<Platform> {
 }
 
 fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {
-    let platform = platform_named(ctx.table()?, ctx.cli.global.platform.as_deref())?;
+    // --platform, else project.toml's `platform`.
+    let from_file = ctx
+        .project()?
+        .file
+        .as_ref()
+        .and_then(|f| f.platform.as_ref())
+        .map(|p| p.value.clone());
+    let name = ctx.cli.global.platform.clone().or(from_file);
+    let platform = platform_named(ctx.table()?, name.as_deref())?;
     let dev = SimDevice::create(
         &a.dir,
         &CreateOptions {
@@ -227,6 +235,15 @@ fn sim_json(dev: &SimDevice) -> serde_json::Value {
 
 fn sim_status(ctx: &Ctx<'_>, a: &SimStatusArgs) -> Result<()> {
     let dev = SimDevice::open(&a.dir, ctx.table()?)?;
+    for (place, word) in dev.unknown_faults() {
+        eprintln!(
+            "{}",
+            super::term::warning(&format!(
+                "{place}: `{word}` is not a fault (known: {})",
+                crate::sim::Fault::ALL.map(|f| f.name()).join(", ")
+            ))
+        );
+    }
     if a.json || ctx.json() {
         outln!("{}", sim_json(&dev));
         return Ok(());

@@ -444,6 +444,7 @@ impl Flasher {
             allow_downgrade: false,
             dry_run: false,
             stop: None,
+            unless_installed: true,
         };
         let result = deploy::run(
             &mut Connected {
@@ -465,10 +466,20 @@ impl Flasher {
                 "{}",
                 json!({"reason": "flash-finished", "success": true, "written": done.notes.len(), "after": done.plan.after})
             );
+        } else if done.notes.is_empty() {
+            ui.say(&format!(
+                "flash: {} already has this user part: not flashed",
+                dev.describe()
+            ));
         } else {
             ui.say(&format!(
-                "flash: wrote {} image(s) to {}",
+                "flash: wrote {} {} to {}",
                 done.notes.len(),
+                if done.notes.len() == 1 {
+                    "image"
+                } else {
+                    "images"
+                },
                 dev.describe()
             ));
         }

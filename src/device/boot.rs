@@ -96,6 +96,19 @@ impl BootState {
     }
 
     /// What the RGB LED shows.
+    /// What the device is doing, for a sentence: "running the app", "in safe mode", ….
+    pub fn words(self) -> &'static str {
+        match self {
+            BootState::RunningUserApp => "running the app",
+            BootState::SafeMode => "in safe mode",
+            BootState::FactoryReset => "restoring its factory app",
+            BootState::FactoryRestoreLoop => "restoring its factory app at every reset",
+            BootState::MayNotBoot => "perhaps not starting at all",
+            BootState::DfuMode => "in DFU mode",
+            BootState::NoBootloader => "without a bootloader",
+        }
+    }
+
     pub fn led(self) -> &'static str {
         match self {
             BootState::RunningUserApp => "breathing cyan",

@@ -644,6 +644,24 @@ fn order_by_dependencies(
 /// (`bootloader/src/photon/bootloader_dct.c:27-70`, `module.c` `verify_module`; else
 /// `dct_write_app_data` returns -1 and the write fails). Older bootloaders (their WICED library,
 /// v0.6.4 `bootloader/src/photon/include.mk`) and the Electron's keep their own DCT code.
+/// Whether `image` is exactly what the device holds in the slot it goes to: same header, a good
+/// CRC on both sides, the same CRC. (`watch --flash` does not write an app the device runs.)
+pub fn already_installed(installed: &Installed, image: &Image) -> bool {
+    let Some(info) = image.header() else {
+        return false;
+    };
+    let (crc_ok, crc) = crc_of(&image.payload);
+    let Some(slot) = installed.map.slot_at(info.start) else {
+        return false;
+    };
+    crc_ok
+        && matches!(
+            installed.slot(slot.kind).map(|s| &s.content),
+            Some(Content::Module { info: on, crc_ok: true, stored_crc, .. })
+                if *on == info && *stored_crc == crc
+        )
+}
+
 pub fn dct_write_refused(installed: &Installed) -> Option<String> {
     if installed.map.platform_id == ELECTRON {
         return None;

@@ -65,6 +65,9 @@ pub struct Request<'a> {
     pub dry_run: bool,
     /// Set (by a Ctrl-C handler) to stop after the image being written.
     pub stop: Option<&'a AtomicBool>,
+    /// Write nothing when the device already holds every image exactly (`watch --flash` at
+    /// start-up); `pbuild flash` writes the app again when asked.
+    pub unless_installed: bool,
 }
 
 /// What was decided and done.
@@ -107,6 +110,17 @@ pub fn run(
         Source::Files(images) => images.clone(),
     };
     let installed = device.read_installed(&SlotMap::of(req.table, device_p))?;
+    if req.unless_installed
+        && !images.is_empty()
+        && images
+            .iter()
+            .all(|i| preflight::already_installed(&installed, i))
+    {
+        return Ok(Deployed {
+            plan: preflight::plan(&installed, &[]),
+            notes: Vec::new(),
+        });
+    }
     let building = matches!(req.source, Source::Build { .. });
 
     // One preflight in the common case; again only when modules are added.

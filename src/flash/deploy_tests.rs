@@ -189,6 +189,7 @@ fn deploy(device: &mut FakeDevice, ask: Ask<'_>, images: &Images) -> Run {
         allow_downgrade: ask.allow_downgrade,
         dry_run: ask.dry_run,
         stop: ask.stop,
+        unless_installed: false,
     };
     let mut built = Vec::new();
     let mut events = Vec::new();

@@ -57,18 +57,41 @@ pub struct Parsed {
 /// '…/libservices.a'"). So a first `-k` pass collects those names, pbuild creates empty placeholders
 /// for them (only below the tree or the app directory, only where no file exists), runs the dry run
 /// again, and removes exactly the files and directories it created.
+///
+/// make's build directory is a new empty one (`BUILD_PATH_BASE`), not `<tree>/build/target`: what
+/// make left there (its `.o.d` files are read by `-include`) changes what a dry run lists, and an
+/// import must not depend on it. The dry run's text then names `<tree>/build/target` again, where
+/// make would have put those files, and which the plan maps into pbuild's build directory.
 pub fn dry_run(ctx: &ImportContext) -> Result<String> {
+    let scratch = tempfile::Builder::new()
+        .prefix("pbuild-import-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let base = scratch.path().join("target");
+    let mut ctx = ctx.clone();
+    ctx.make_vars
+        .push(format!("BUILD_PATH_BASE={}", base.display()));
     let mut created = Placeholders::default();
     let result = ctx
         .probes
         .iter()
         .try_for_each(|p| created.create(p))
-        .and_then(|()| dry_run_with_placeholders(ctx, &mut created));
+        .and_then(|()| dry_run_with_placeholders(&ctx, &mut created, scratch.path()));
     created.remove();
-    result
+    let tree_target = ctx.tree_root.join("build").join("target");
+    result.map(|text| {
+        text.replace(
+            &base.display().to_string(),
+            &tree_target.display().to_string(),
+        )
+    })
 }
 
-fn dry_run_with_placeholders(ctx: &ImportContext, created: &mut Placeholders) -> Result<String> {
+fn dry_run_with_placeholders(
+    ctx: &ImportContext,
+    created: &mut Placeholders,
+    scratch: &Path,
+) -> Result<String> {
     for _round in 0..4 {
         let (ok, text) = run_make(ctx, &["-k"])?;
         if ok {
@@ -78,7 +101,8 @@ fn dry_run_with_placeholders(ctx: &ImportContext, created: &mut Placeholders) ->
             .into_iter()
             .filter(|p| !p.exists())
             .filter(|p| {
-                p.starts_with(&ctx.tree_root)
+                p.starts_with(scratch)
+                    || p.starts_with(&ctx.tree_root)
                     || ctx.app_dir.as_ref().is_some_and(|a| p.starts_with(a))
             })
             .collect();

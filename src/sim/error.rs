@@ -14,8 +14,14 @@ pub enum SimError {
     },
     #[error("{} is not a simulated device: {why}", dir.display())]
     NotADevice { dir: PathBuf, why: String },
-    #[error("{} already holds a simulated device", dir.display())]
+    #[error("{} already exists and is not empty", dir.display())]
     Exists { dir: PathBuf },
+    #[error("{place}: `{word}` is not a fault (known: {})", known.join(", "))]
+    UnknownFault {
+        place: String,
+        word: String,
+        known: Vec<&'static str>,
+    },
     #[error(
         "no bootloader version is recorded for system version {version} (before Device OS 0.6.4)"
     )]

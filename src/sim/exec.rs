@@ -60,7 +60,14 @@ pub struct Prepared {
 pub fn prepare(dirs: &[PathBuf], table: &Table) -> Result<Prepared, SimError> {
     let dirs: Vec<PathBuf> = dirs.iter().map(|d| crate::paths::absolute(d)).collect();
     for d in &dirs {
-        SimDevice::open(d, table)?;
+        let dev = SimDevice::open(d, table)?;
+        if let Some((place, word)) = dev.unknown_faults().into_iter().next() {
+            return Err(SimError::UnknownFault {
+                place,
+                word,
+                known: super::Fault::ALL.iter().map(|f| f.name()).collect(),
+            });
+        }
     }
     let lib = library()?;
     let shim = tempfile::Builder::new()

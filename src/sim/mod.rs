@@ -90,6 +90,14 @@ impl Fault {
         })
     }
 
+    pub const ALL: [Fault; 5] = [
+        Fault::PermissionDenied,
+        Fault::UnplugDuringDownload,
+        Fault::WriteFails,
+        Fault::LeaveResetsAtOnce,
+        Fault::NeverEntersDfu,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Fault::PermissionDenied => "permission-denied",
@@ -144,7 +152,8 @@ pub struct SimDevice {
 
 impl SimDevice {
     pub fn create(dir: &Path, o: &CreateOptions<'_>) -> Result<SimDevice, SimError> {
-        if dir.join(IDENTITY).exists() {
+        let has_files = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+        if dir.join(IDENTITY).exists() || has_files {
             return Err(SimError::Exists {
                 dir: dir.to_path_buf(),
             });
@@ -303,6 +312,33 @@ impl SimDevice {
 
     pub fn boot(&self) -> Boot {
         boot(&self.installed())
+    }
+
+    /// The words of `DIR/fault` (and `PBUILD_SIM_FAULT`) that name no fault: `(where, word)`,
+    /// `where` being `DIR/fault:LINE` or the variable.
+    pub fn unknown_faults(&self) -> Vec<(String, String)> {
+        let path = self.dir.join(FAULT);
+        let mut out = Vec::new();
+        for (i, line) in std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .enumerate()
+        {
+            if !line.trim().is_empty() && Fault::parse(line).is_none() {
+                out.push((
+                    format!("{}:{}", path.display(), i + 1),
+                    line.trim().to_string(),
+                ));
+            }
+        }
+        if let Ok(env) = std::env::var("PBUILD_SIM_FAULT") {
+            for w in env.split(',').filter(|w| !w.trim().is_empty()) {
+                if Fault::parse(w).is_none() {
+                    out.push(("PBUILD_SIM_FAULT".into(), w.trim().to_string()));
+                }
+            }
+        }
+        out
     }
 
     /// Faults from `DIR/fault` and `PBUILD_SIM_FAULT`.

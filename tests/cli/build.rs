@@ -336,6 +336,16 @@ fn compile_error_shows_gcc_location_and_keeps_the_last_good_artifact() {
         "{}",
         r.stderr
     );
+    // gcc's message, not a screen of flags before it (issue 15 item 13); -v shows the command.
+    assert!(!r.stderr.contains("(cd "), "{}", r.stderr);
+    let v = f
+        .pbuild(&["--platform", "p1", "--app", "blink", "build", "-v"])
+        .fails(1);
+    assert!(
+        v.stderr.contains("(cd ") && v.stderr.contains("blink.cpp"),
+        "{}",
+        v.stderr
+    );
     assert_eq!(
         std::fs::read(&arts[0].1).unwrap(),
         good,

@@ -280,3 +280,61 @@ fn new_ino_project_builds_with_no_edits() {
     assert_eq!(info.platform_id, 10);
     assert_eq!(files_below(&dir.join("src")), [PathBuf::from("blinko.ino")]);
 }
+
+/// Issue 15 item 0, second point: the Workbench/make flow first (the sketch preprocessed, make
+/// builds the app, leaving its objects and `libuser.a` in the tree), then pbuild on the sketch:
+/// the import must not depend on what make left there, and no plan may name the import's probe.
+#[test]
+fn a_sketch_project_builds_after_make_built_it_in_the_tree() {
+    let f = Fixture::new();
+    let proj = f.path().join("sketchy");
+    sketch_project(&proj);
+    let mut moved = Vec::new();
+    for sketch in ["src/sketchy.ino", "src/extra/more.ino"] {
+        let ino = proj.join(sketch);
+        let cpp = ino.with_extension("cpp");
+        Run::of_command(
+            pbuild_command()
+                .arg("preprocess")
+                .arg(&ino)
+                .arg("-o")
+                .arg(&cpp),
+        )
+        .ok();
+        let aside = f.path().join(ino.file_name().unwrap());
+        std::fs::rename(&ino, &aside).unwrap();
+        moved.push((aside, ino, cpp));
+    }
+    let app_var = format!("APPDIR={}", proj.display());
+    f.make("main", &["PLATFORM=photon", &app_var, "all"]);
+    let made = std::fs::read(proj.join("target/sketchy.bin")).unwrap();
+    assert!(
+        files_below(&f.tree.join("build/target/user"))
+            .iter()
+            .any(|p| p.ends_with("libuser.a")),
+        "make left its objects in the tree"
+    );
+    // Back to sketches only, as the project is kept.
+    for (aside, ino, cpp) in &moved {
+        std::fs::remove_file(cpp).unwrap();
+        std::fs::rename(aside, ino).unwrap();
+    }
+    std::fs::remove_dir_all(proj.join("target")).unwrap();
+    for round in 0..2 {
+        let r = f.pbuild_in(
+            &proj,
+            &["--platform", "photon", "--message-format", "json", "build"],
+        );
+        assert_eq!(r.code, 0, "round {round}: {}", r.stderr);
+        assert!(
+            !r.stderr.contains(pbuild::sources::SKETCH_PROBE),
+            "round {round}: {}",
+            r.stderr
+        );
+        let ours = std::fs::read(&r.artifacts()[0].1).unwrap();
+        assert!(
+            ours == made,
+            "round {round}: differs from make's build of the same C++"
+        );
+    }
+}

@@ -343,3 +343,34 @@ fn the_simulated_libusb_exports_every_function_pbuild_and_dfu_util_import() {
         assert!(missing.is_empty(), "{}: {missing:?}", exe.display());
     }
 }
+
+#[test]
+fn sim_create_reads_the_platform_from_project_toml_and_unknown_faults_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("project.toml"), "platform = \"electron\"\n").unwrap();
+    let r = pbuild(tmp.path(), &["sim", "create", "dev"], &[]).ok();
+    assert!(r.stdout.contains("simulated electron"), "{}", r.stdout);
+    let dev = tmp.path().join("dev");
+    assert_eq!(sim_status(&dev)["platform"], "electron");
+
+    std::fs::write(dev.join("fault"), "write-fails\nleave-okk\n").unwrap();
+    let r = Run::of_command(
+        pbuild_command()
+            .args(["sim", "exec", "--device"])
+            .arg(&dev)
+            .args(["--", "true"]),
+    )
+    .fails(2);
+    assert!(
+        r.stderr
+            .contains("fault:2: `leave-okk` is not a fault (known: permission-denied"),
+        "{}",
+        r.stderr
+    );
+    let r = pbuild(tmp.path(), &["sim", "status", "dev"], &[]).ok();
+    assert!(
+        r.stderr.contains("`leave-okk` is not a fault"),
+        "{}",
+        r.stderr
+    );
+}

@@ -288,3 +288,49 @@ fn flash_waits_for_the_device_and_flashes_only_changed_images() {
     });
     assert_eq!(boots(&dev), 2, "{}", w.output());
 }
+
+/// Issue 15 item 14: `watch --flash` does not flash at start-up what the device already runs,
+/// and `--monitor` shows the app's output in the same terminal.
+#[test]
+fn flash_at_start_up_skips_an_identical_app_and_monitor_shows_the_output() {
+    let f = Fixture::new();
+    f.pbuild(&["--platform", "p1", "sim", "create", "dev"]).ok();
+    let dev = f.path().join("dev");
+    // The device gets this very build first.
+    f.pbuild(&[
+        "--platform",
+        "p1",
+        "--app",
+        "blink",
+        "flash",
+        "--device",
+        "sim:dev",
+    ])
+    .ok();
+    let flashed = boots(&dev);
+    let w = Watch::start_with(f, &["--flash", "--monitor", "--device", "sim:dev"]);
+    w.wait_for("the start-up flash decision", |w| {
+        w.output()
+            .contains("already has this user part: not flashed")
+    });
+    assert!(!w.output().contains("flash: wrote"), "{}", w.output());
+    // Put in DFU mode to be read and sent back to its app: one reset, nothing written.
+    assert_eq!(boots(&dev), flashed + 1, "{}", w.output());
+    // The app's output arrives on stdout.
+    let stdout_path = w.f.path().join("watch.stdout");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if out.contains("pbuild sim: Device OS 2.3.1, running user part v6")
+            && out.contains("tick ")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no app output:\n{out}\n{}",
+            w.output()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
