@@ -406,9 +406,10 @@ fn tree(i: &Inputs<'_>) -> Check {
         .map(|p| format!("{} ({})", p.name, p.id))
         .collect();
     let at = format!(
-        "Device OS {} at {}",
+        "Device OS {} at {} (from {})",
         s.tree.version_string,
-        s.tree.root.display()
+        s.tree.root.display(),
+        s.tree_origin
     );
     if supported.is_empty() {
         return Check::fail(

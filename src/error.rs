@@ -30,6 +30,15 @@ pub enum Error {
         origin: String,
         suggestion: Option<String>,
         known: Vec<String>,
+        /// The generation of a platform the table knows but pbuild does not build for.
+        other: Option<u8>,
+    },
+    /// The tree's makefiles do not know the platform (Device OS 4.0+ builds Gen 3/4 only).
+    #[error("Device OS {version} at {} does not build for {platform}", tree.display())]
+    TreeLacksPlatform {
+        tree: PathBuf,
+        version: String,
+        platform: String,
     },
     #[error("no platform given")]
     NoPlatform {

@@ -30,15 +30,7 @@ pub struct NewProject<'a> {
 
 /// Platform by name or id, as `--platform` takes it.
 pub fn platform(table: &Table, name: &str) -> Result<Platform> {
-    table
-        .find(name)
-        .cloned()
-        .ok_or_else(|| Error::UnknownPlatform {
-            suggestion: table.nearest(name).map(String::from),
-            known: table.names(),
-            name: name.to_string(),
-            origin: "--platform".into(),
-        })
+    table.platform(name, "--platform").cloned()
 }
 
 /// Letters, digits, `-` and `_`: what a Particle project name and a file name both allow.

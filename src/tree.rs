@@ -17,6 +17,18 @@ pub struct Tree {
 const PRUNED: &[&str] = &[".git", "node_modules", ".pbuild"];
 
 impl Tree {
+    /// Whether the tree's makefiles know platform `id` (`build/platform-id.mk` has its
+    /// `ifeq ("$(PLATFORM_ID)","<id>")` block); `None` when that file cannot be read. Device OS
+    /// 4.0 and later know only Gen 3 and 4 platforms.
+    pub fn supports(&self, id: u16) -> Option<bool> {
+        let text = std::fs::read_to_string(self.root.join("build/platform-id.mk")).ok()?;
+        let wanted = format!("ifeq (\"$(PLATFORM_ID)\",\"{id}\")");
+        Some(
+            text.lines()
+                .any(|l| l.split_whitespace().collect::<String>() == wanted.replace(' ', "")),
+        )
+    }
+
     /// Open a checkout at `root`, checking it looks like Device OS.
     pub fn open(root: &Path) -> Result<Tree> {
         let root = crate::paths::absolute(root);

@@ -14,10 +14,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pbuild reads the build steps from Device OS's own makefiles once (a dry run, cached until a makefile, \
 the toolchain or a variable changes), then runs them itself: in parallel, rebuilding only what changed, \
 in build directories keyed by platform, Device OS version and toolchain so nothing stale is ever reused.\n\n\
-Settings come from flags, then the environment (DEVICE_OS_PATH, PBUILD_TARGET_DIR), then project.toml \
-(in the current directory or a parent: platform, app or appdir, tree, jobs, target). In a Particle project \
-(project.properties, src/, lib/) the project is the app and project.toml is optional. Every build writes \
-compile_commands.json at the project root for clangd / VS Code.",
+Settings come from flags, then project.toml (in the current directory or a parent: platform, app or appdir, \
+tree, jobs, target), then the environment (DEVICE_OS_PATH). In a Particle project (project.properties, src/, \
+lib/) the project is the app and project.toml is optional. Every build writes compile_commands.json at the \
+project root for clangd / VS Code (not inside the Device OS tree).",
     after_help = "Examples:\n  pbuild new blink --platform p1 --tree ~/device-os\n  pbuild --platform p1 --app blink build\n  pbuild build --platform photon --target modules\n  pbuild build --platform electron --appdir ~/myapp --explain"
 )]
 pub struct Cli {
@@ -38,7 +38,7 @@ pub struct Global {
     /// App by directory, anywhere (Device OS APPDIR=).
     #[arg(long, global = true, value_name = "DIR")]
     pub appdir: Option<PathBuf>,
-    /// Device OS checkout [default: DEVICE_OS_PATH, project.toml `tree`, or the tree above the app or the current directory].
+    /// Device OS checkout [default: project.toml `tree`, else DEVICE_OS_PATH, else the tree above the app or the current directory; `-v` says which].
     #[arg(long, global = true, value_name = "DIR")]
     pub tree: Option<PathBuf>,
     /// Where pbuild puts artifacts and its build state [default: PBUILD_TARGET_DIR, else target/ next to project.toml].

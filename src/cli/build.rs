@@ -23,6 +23,14 @@ pub(crate) fn build_with_progress(
     for w in &s.warnings {
         progress.line(&super::term::warning(w));
     }
+    if verbose {
+        progress.line(&format!(
+            "Device OS {} at {} (from {})",
+            s.tree.version_string,
+            s.tree.root.display(),
+            s.tree_origin
+        ));
+    }
     // -q hides what the build says (importing, waiting for the lock), but not the timings that
     // PBUILD_TIMINGS=1 asked for.
     let mut say = |m: &str| {

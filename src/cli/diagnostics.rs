@@ -57,11 +57,23 @@ pub fn hint(e: &Error) -> Option<String> {
     match e {
         Error::Config { suggestion, .. } => suggestion.clone(),
         Error::UnknownPlatform {
+            other: Some(generation),
+            name,
+            origin,
+            ..
+        } => Some(format!(
+            "{name} is a Gen {generation} platform: pbuild builds the Gen 2 Photon, P1 and Electron only; use Particle Workbench or `particle compile` for it (from {origin})"
+        )),
+        Error::UnknownPlatform {
             suggestion, known, origin, ..
         } => Some(match suggestion {
             Some(s) => format!("did you mean `{s}`? (from {origin})"),
             None => format!("known platforms: {} (from {origin})", known.join(", ")),
         }),
+        Error::TreeLacksPlatform { tree, .. } => Some(format!(
+            "its build/platform-id.mk has no such platform: Device OS 4.0 and later build Gen 3 and 4 devices only; check out a 2.x or 3.x release there (`git -C {} checkout v2.3.1`) or give another tree with --tree",
+            tree.display()
+        )),
         Error::NoPlatform { properties_only: true } => Some(
             "project.properties does not name a platform: pass --platform photon|p1|electron, or put `platform = \"photon\"` in a project.toml next to it".into(),
         ),
@@ -217,6 +229,11 @@ pub fn flash_hint(e: &FlashError) -> Option<String> {
         FlashError::Failed { .. } | FlashError::ShortRead { .. } => {
             "run again with -v to see dfu-util's command lines and full output; a loose USB cable or hub is a common cause".into()
         }
+        FlashError::ListFailed { exe, .. } => format!(
+            "dfu-util lists with exit status 0, devices or none: check that {} is dfu-util (`{} -V`), or name the right one with --dfu-util PATH / PBUILD_DFU_UTIL",
+            exe.display(),
+            exe.display()
+        ),
         FlashError::Stopped { .. } => "no leave request was sent: the device stays in DFU mode (blinking yellow). Run `pbuild flash` again to finish: it writes only what is still missing".into(),
         FlashError::UsbAccess { .. } => format!("{}\n`pbuild doctor` checks the udev rule", udev_howto()),
         FlashError::CannotEnterDfu { .. } => DFU_MODE_HOWTO.to_string(),

@@ -8,33 +8,34 @@ use super::args::InspectArgs;
 use crate::error::{Error, Result};
 
 /// The bytes of a file that may be a module: a regular file no bigger than any module can be
-/// (`inspect::MAX_FILE`); else why not.
-fn read_module_file(file: &std::path::Path) -> std::result::Result<Vec<u8>, String> {
+/// (`inspect::MAX_FILE`); else why it is none (`Ok(Err(why))`). A file that cannot be read is
+/// an error.
+fn read_module_file(file: &std::path::Path) -> Result<std::result::Result<Vec<u8>, String>> {
     use std::io::Read;
-    let meta = std::fs::metadata(file).map_err(|e| Error::io(file, e).to_string())?;
+    let meta = std::fs::metadata(file).map_err(|e| Error::io(file, e))?;
     if !meta.is_file() {
-        return Err(
+        return Ok(Err(
             "not a regular file (a directory or a device): give a .bin or .dfu file".into(),
-        );
+        ));
     }
     if meta.len() > crate::inspect::MAX_FILE {
-        return Err(format!(
+        return Ok(Err(format!(
             "{} bytes: bigger than any module (the internal flash is 1 MB)",
             meta.len()
-        ));
+        )));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(file)
         .and_then(|f| f.take(crate::inspect::MAX_FILE).read_to_end(&mut bytes))
-        .map_err(|e| Error::io(file, e).to_string())?;
-    Ok(bytes)
+        .map_err(|e| Error::io(file, e))?;
+    Ok(Ok(bytes))
 }
 
 pub(crate) fn inspect(ctx: &Ctx<'_>, args: &InspectArgs) -> Result<()> {
     let json = args.json || ctx.json();
     let mut damaged = Vec::new();
     for file in &args.files {
-        let bytes = match read_module_file(file) {
+        let bytes = match read_module_file(file)? {
             Ok(b) => b,
             Err(problem) => {
                 damaged.push(format!("{}: {problem}", file.display()));

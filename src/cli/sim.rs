@@ -144,15 +144,7 @@ fn platform_named(table: &Table, name: Option<&str>) -> Result<Platform> {
     let name = name.ok_or(Error::NoPlatform {
         properties_only: false,
     })?;
-    table
-        .find(name)
-        .cloned()
-        .ok_or_else(|| Error::UnknownPlatform {
-            name: name.to_string(),
-            origin: "--platform".into(),
-            suggestion: table.nearest(name).map(str::to_string),
-            known: table.names(),
-        })
+    table.platform(name, "--platform").cloned()
 }
 
 fn sim_create(ctx: &Ctx<'_>, a: &SimCreateArgs) -> Result<()> {

@@ -152,6 +152,8 @@ pub struct Settings {
     /// The directory of project.toml / project.properties when the app is below it, else the
     /// app's directory.
     pub project_root: Option<PathBuf>,
+    /// Where the tree came from: `--tree`, `project.toml:L:C`, `DEVICE_OS_PATH`, or found above.
+    pub tree_origin: String,
     /// Where `compile_commands.json` goes: the project root; never inside the Device OS tree
     /// unless `compile_commands = true` (or PBUILD_COMPILE_COMMANDS=1); none when turned off.
     pub compile_commands: Option<PathBuf>,
@@ -200,19 +202,7 @@ impl Settings {
             };
             match given {
                 None => None,
-                Some((name, origin)) => {
-                    Some(
-                        table
-                            .find(&name)
-                            .cloned()
-                            .ok_or_else(|| Error::UnknownPlatform {
-                                suggestion: table.nearest(&name).map(String::from),
-                                known: table.names(),
-                                name,
-                                origin,
-                            })?,
-                    )
-                }
+                Some((name, origin)) => Some(table.platform(&name, &origin)?.clone()),
             }
         };
 
@@ -231,29 +221,60 @@ impl Settings {
             },
         };
 
+        // An app directory that is not there is said as such, before any tree is looked for.
+        if let Some(dir) = appdir.as_ref().filter(|d| !d.is_dir()) {
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Err(Error::NoApp {
+                name,
+                looked: dir.clone(),
+            });
+        }
+        // The tree: the flag, then project.toml, then DEVICE_OS_PATH (the more specific setting
+        // wins, as in cargo: a flag beats the project's file, which beats the environment), then
+        // a checkout above the app or the current directory.
         let mut searched = Vec::new();
-        let tree_root = o
+        let (tree_root, tree_origin) = o
             .tree
             .clone()
+            .map(|t| (t, "--tree".to_string()))
+            .or_else(|| {
+                from_file.and_then(|p| {
+                    p.tree
+                        .as_ref()
+                        .map(|t| (t.value.clone(), t.location.clone()))
+                })
+            })
             .or_else(|| {
                 std::env::var_os("DEVICE_OS_PATH")
                     .filter(|v| !v.is_empty())
-                    .map(PathBuf::from)
+                    .map(|v| (PathBuf::from(v), "DEVICE_OS_PATH".to_string()))
             })
-            .or_else(|| from_file.and_then(|p| p.tree.as_ref().map(|t| t.value.clone())))
             .or_else(|| {
                 let found = appdir.as_deref().and_then(Tree::find_above);
                 if found.is_none() {
                     searched.extend(appdir.clone());
                 }
-                found
+                found.map(|t| (t, "the checkout above the app".to_string()))
             })
             .or_else(|| {
                 searched.push(cwd.to_path_buf());
                 Tree::find_above(cwd)
+                    .map(|t| (t, "the checkout above the current directory".to_string()))
             })
             .ok_or(Error::NoTree { searched })?;
         let tree = Tree::open(&tree_root)?;
+        if let Some(p) = &platform
+            && tree.supports(p.id) == Some(false)
+        {
+            return Err(Error::TreeLacksPlatform {
+                tree: tree.root.clone(),
+                version: tree.version_string.clone(),
+                platform: p.name.clone(),
+            });
+        }
 
         let app = match (app_name, appdir) {
             (Some(name), _) => {
@@ -391,6 +412,7 @@ impl Settings {
             jobs,
             target_dir,
             project_root,
+            tree_origin,
             compile_commands,
             cache,
             launcher,

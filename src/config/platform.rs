@@ -92,6 +92,31 @@ impl Table {
         Table::parse(EMBEDDED_TOOLCHAINS).expect("the embedded toolchains.toml is valid")
     }
 
+    /// The platform named `name` (from `origin`, for the message), or the error that says it is
+    /// unknown: a suggestion when a known name is close, or that it is a platform pbuild does not
+    /// build for (boron, p2, …).
+    pub fn platform(&self, name: &str, origin: &str) -> Result<&Platform, crate::error::Error> {
+        if let Some(p) = self.find(name) {
+            return Ok(p);
+        }
+        let key = name.trim();
+        let other = self
+            .other_platforms
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(key) || key.parse::<u16>() == Ok(p.id))
+            .map(|p| p.generation);
+        Err(crate::error::Error::UnknownPlatform {
+            suggestion: match other {
+                Some(_) => None,
+                None => self.nearest(name).map(String::from),
+            },
+            known: self.names(),
+            name: name.to_string(),
+            origin: origin.to_string(),
+            other,
+        })
+    }
+
     /// Find a platform by name (as Device OS spells it, case-insensitive), alias or numeric id.
     pub fn find(&self, key: &str) -> Option<&Platform> {
         let key = key.trim();

@@ -29,6 +29,13 @@ pub enum FlashError {
     WrongDevice { message: String },
     #[error("dfu-util failed ({status}): {message}")]
     Failed { status: String, message: String },
+    /// `dfu-util -l` did not end with status 0 (it does, devices or none).
+    #[error("`{} -l` failed ({status}): {message}", exe.display())]
+    ListFailed {
+        exe: PathBuf,
+        status: String,
+        message: String,
+    },
     #[error("flashing stopped at {label} ({done} of {total} images written): {cause}")]
     Interrupted {
         label: String,
@@ -93,6 +100,7 @@ impl FlashError {
                 | FlashError::Usb { .. }
                 | FlashError::CannotEnterDfu { .. }
                 | FlashError::DfuTimeout { .. }
+                | FlashError::ListFailed { .. }
         )
     }
 

@@ -135,6 +135,10 @@ impl Dfu<'_> {
     /// `dfu-util -l`, with each device's platform named from `table`.
     pub fn list(&mut self, table: &Table) -> Result<Listing, FlashError> {
         let run = self.run(vec!["-l".into()])?;
+        // dfu-util lists with exit status 0, devices or none: anything else is not a listing.
+        if run.code != Some(0) {
+            return Err(outcome::listing_failed(&run, &self.tool.exe()));
+        }
         let mut listing = parse_list(&run.stdout, &run.stderr);
         listing.identify(table);
         Ok(listing)

@@ -112,6 +112,20 @@ pub fn download(run: &ToolRun, address: u32) -> Result<Note, FlashError> {
     Err(common(run, address))
 }
 
+/// `dfu-util -l` (run as `exe`) that did not end with status 0.
+pub fn listing_failed(run: &ToolRun, exe: &std::path::Path) -> FlashError {
+    let silent = run.stdout.trim().is_empty() && run.stderr.trim().is_empty();
+    FlashError::ListFailed {
+        exe: exe.to_path_buf(),
+        status: status(run),
+        message: if silent {
+            "it printed nothing".into()
+        } else {
+            messages(run)
+        },
+    }
+}
+
 pub fn upload(run: &ToolRun) -> Result<(), FlashError> {
     if run.code == Some(0) {
         return Ok(());

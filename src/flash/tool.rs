@@ -17,6 +17,10 @@ pub struct ToolRun {
 
 pub trait DfuTool {
     fn run(&self, args: &[String]) -> Result<ToolRun, FlashError>;
+    /// The executable, for messages.
+    fn exe(&self) -> PathBuf {
+        PathBuf::from("dfu-util")
+    }
 }
 
 /// A real dfu-util executable, with extra environment.
@@ -44,6 +48,10 @@ impl Process {
 }
 
 impl DfuTool for Process {
+    fn exe(&self) -> PathBuf {
+        self.exe.clone()
+    }
+
     fn run(&self, args: &[String]) -> Result<ToolRun, FlashError> {
         let mut cmd = Command::new(&self.exe);
         cmd.args(args).envs(self.envs.iter().map(|(k, v)| (k, v)));

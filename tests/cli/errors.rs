@@ -284,3 +284,78 @@ fn inspect_reads_only_what_a_module_can_be() {
         r.stderr
     );
 }
+
+/// Issue 15 item 11: the tree in project.toml beats DEVICE_OS_PATH (a flag beats both), `-v`
+/// and `doctor` say which tree and where it came from, and a tree whose makefiles do not know
+/// the platform (Device OS 4.0+: Gen 3/4 only) is refused instead of building something.
+#[test]
+fn the_tree_setting_order_is_flag_project_environment_and_a_tree_without_the_platform_is_refused() {
+    let f = Fixture::new();
+    let proj = f.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("project.toml"),
+        format!(
+            "platform = \"photon\"\napp = \"blink\"\ntree = \"{}\"\n",
+            f.tree.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = pbuild_command();
+        cmd.args(args)
+            .current_dir(&proj)
+            .env("PBUILD_CACHE_DIR", f.cache_dir())
+            .env("PATH", f.path_env())
+            .env_remove("DEVICE_OS_PATH");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::of_command(&mut cmd)
+    };
+    let elsewhere = f.path().join("not-a-tree");
+    let r = run(
+        &["build", "-v"],
+        &[("DEVICE_OS_PATH", elsewhere.to_str().unwrap())],
+    )
+    .ok();
+    assert!(
+        r.stderr.contains(&format!(
+            "Device OS 2.3.1 at {} (from {}/project.toml:3:8)",
+            f.tree.display(),
+            proj.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &["doctor"],
+        &[("DEVICE_OS_PATH", elsewhere.to_str().unwrap())],
+    );
+    assert!(r.stdout.contains("(from "), "{}", r.stdout);
+    assert!(r.stdout.contains("project.toml:3:8)"), "{}", r.stdout);
+    // The flag beats project.toml.
+    let r = run(&["--tree", elsewhere.to_str().unwrap(), "build"], &[]).fails(2);
+    assert!(r.stderr.contains("not-a-tree"), "{}", r.stderr);
+
+    // A tree that does not know the photon (as Device OS 4.0 and later): refused, with the way out.
+    let gen3 = f.path().join("gen3-tree");
+    copy_tree(&f.tree, &gen3);
+    let ids = gen3.join("build/platform-id.mk");
+    let text = std::fs::read_to_string(&ids).unwrap();
+    std::fs::write(
+        &ids,
+        text.replace(
+            "ifeq (\"$(PLATFORM_ID)\",\"6\")",
+            "ifeq (\"$(PLATFORM_ID)\",\"13\")",
+        ),
+    )
+    .unwrap();
+    let r = run(&["--tree", gen3.to_str().unwrap(), "build"], &[]).fails(2);
+    assert!(
+        r.stderr.contains("does not build for photon")
+            && r.stderr.contains("Device OS 4.0 and later"),
+        "{}",
+        r.stderr
+    );
+}
