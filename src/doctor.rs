@@ -105,6 +105,9 @@ pub fn run(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> 
     let mut checks = Vec::new();
     checks.extend(gcc(i, on_command));
     checks.push(make(i, on_command));
+    if let Some(c) = launcher(i) {
+        checks.push(c);
+    }
     let (dfu_check, dfu_ok) = dfu_util(i, on_command);
     checks.push(dfu_check);
     if i.os == "linux" {
@@ -195,6 +198,31 @@ fn gcc(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> {
             format!("{found}; no tree to check its version against"),
         ),
     }];
+    // The rest of the toolchain the build runs, beside the compiler (Device OS `arm-tools.mk`:
+    // `$(GCC_PREFIX)g++`, `gcc-ar`, `objcopy`).
+    let gcc_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = gcc_name.strip_suffix("gcc").unwrap_or(&gcc_name);
+    let missing: Vec<String> = ["g++", "gcc-ar", "objcopy"]
+        .iter()
+        .map(|tool| format!("{prefix}{tool}"))
+        .filter(|name| !path.with_file_name(name).is_file())
+        .collect();
+    if !missing.is_empty() {
+        checks.push(Check::fail(
+            "tools",
+            format!(
+                "{} not found beside {}: the build runs {}",
+                missing.join(", "),
+                path.display(),
+                if missing.len() == 1 { "it" } else { "them" }
+            ),
+            gcc_fix(i.os),
+            "build",
+        ));
+    }
     // Debian's gcc-arm-none-eabi without libnewlib-arm-none-eabi links nothing: `nano.specs`
     // (which Device OS passes) is missing. gcc prints the bare name when it has no such file.
     let specs = output(&exe, &["-print-file-name=nano.specs"], on_command).unwrap_or_default();
@@ -213,6 +241,25 @@ fn gcc(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> {
         )
     });
     checks
+}
+
+/// The launcher put before every compile (`launcher`, --launcher, PBUILD_LAUNCHER), if one is set.
+fn launcher(i: &Inputs<'_>) -> Option<Check> {
+    let s = i.settings.ok()?;
+    let first = s.launcher.first()?;
+    Some(match crate::tool::which(first) {
+        Some(p) => Check::ok(
+            "launcher",
+            format!("{} ({})", s.launcher.join(" "), p.display()),
+        ),
+        None => Check::fail(
+            "launcher",
+            format!("the launcher `{first}` is not found on PATH: every compile would fail"),
+            "install it, or remove `launcher` from project.toml (or --launcher / PBUILD_LAUNCHER)"
+                .into(),
+            "build",
+        ),
+    })
 }
 
 fn make(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Check {

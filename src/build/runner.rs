@@ -52,7 +52,8 @@ impl Runner for RealRunner<'_> {
             };
         }
         let command = |prefix: &[String]| {
-            run_command(&step.cwd, &step.argv, &step.outputs, prefix).map_err(describe)
+            run_command(&step.cwd, &step.argv, &step.outputs, prefix)
+                .map_err(|f| describe(f, self.launcher))
         };
         let result = match step.kind {
             StepKind::Image => match &step.image {
@@ -102,8 +103,12 @@ fn ensure_pch_wrapper(gch: &Path) -> Result<(), String> {
 }
 
 /// A failed command's output, with what to do when the program itself is missing.
-fn describe(f: Failed) -> String {
+fn describe(f: Failed, launcher: &[String]) -> String {
     match f.missing_program {
+        Some(p) if launcher.first() == Some(&p) => format!(
+            "{}  hint: `{p}` is the launcher put before every compile (project.toml `launcher`, --launcher or PBUILD_LAUNCHER): install it or remove that setting\n",
+            f.output
+        ),
         Some(_) => format!(
             "{}  hint: run `pbuild doctor`; on Debian: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib",
             f.output

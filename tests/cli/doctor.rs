@@ -116,7 +116,16 @@ fn a_missing_toolchain_and_dfu_util_are_crosses_with_the_fix_and_exit_2() {
 fn json_lines_carry_status_fix_and_what_is_blocked() {
     let tmp = tempfile::tempdir().unwrap();
     // The toolchain is here, dfu-util is not: only `flash` is blocked.
-    let bin = bin_with(tmp.path(), &["make", "arm-none-eabi-gcc"]);
+    let bin = bin_with(
+        tmp.path(),
+        &[
+            "make",
+            "arm-none-eabi-gcc",
+            "arm-none-eabi-g++",
+            "arm-none-eabi-gcc-ar",
+            "arm-none-eabi-objcopy",
+        ],
+    );
     let r = doctor(
         &example_tree(),
         bin.to_str().unwrap(),
@@ -250,4 +259,33 @@ fn no_tree_is_a_cross_with_where_it_looked() {
         r.stdout
     );
     assert!(tree[1].contains("--tree"), "{}", r.stdout);
+}
+
+/// Issue 15 item 10: doctor checks every tool a build will run, the launcher included.
+#[test]
+fn a_compiler_without_its_tools_and_a_missing_launcher_are_crosses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = bin_with(tmp.path(), &["make", "arm-none-eabi-gcc", "dfu-util"]);
+    let r = doctor(
+        &example_tree(),
+        bin.to_str().unwrap(),
+        &["--launcher", "nosuchlauncher"],
+        &[],
+    )
+    .fails(2);
+    let tools = check_block(&r.stdout, "tools");
+    assert!(
+        tools[0].starts_with("✗ tools")
+            && tools[0].contains(
+                "arm-none-eabi-g++, arm-none-eabi-gcc-ar, arm-none-eabi-objcopy not found"
+            ),
+        "{}",
+        r.stdout
+    );
+    let launcher = check_block(&r.stdout, "launcher");
+    assert!(
+        launcher[0].starts_with("✗ launcher") && launcher[0].contains("`nosuchlauncher`"),
+        "{}",
+        r.stdout
+    );
 }
