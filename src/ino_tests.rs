@@ -282,3 +282,15 @@ fn generated_code_compiles() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/p/src/app.ino:5:3: error"), "{err}");
 }
+
+#[test]
+fn zz_probe() {
+    for s in [
+        "#include \"Particle.h\"\n#if defined(X)\n#include \"x.h\"\n#endif\nvoid setup() { go(); }\nvoid loop() {}\nvoid go() {}\n",
+        "#include \"Particle.h\"\n#if defined(X)\n#include \"x.h\"\n#endif\n\nint a;\nvoid setup() { go(); }\nvoid loop() {}\nvoid go() {}\n",
+        "struct P { int x; };\ntemplate <typename T, int N = 10>\nT scale(T x) { return x * N; }\nvoid setup() { show(P{1}); later(); }\nvoid loop() {}\nvoid show(P p) { (void)p; }\nvoid later() {}\n",
+        "void setup() { a(1); b(); c(); }\nvoid loop() {}\n__attribute__((noinline)) int a(int x) { return x; }\n[[nodiscard]] int b() { return 1; }\n[[gnu::always_inline]] inline int c() { return 2; }\n",
+    ] {
+        eprintln!("=====\n{}", preprocess(s, INO));
+    }
+}

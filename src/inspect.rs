@@ -17,6 +17,7 @@ pub struct Inspection {
     pub file_len: usize,
     /// The `.dfu` suffix, when the file has one; it is stripped before the module is read.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "dfu_suffix")]
     pub dfu: Option<DfuReport>,
     /// Bytes of the module image (the file less any `.dfu` suffix).
     pub image_len: usize,

@@ -78,15 +78,24 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
         }
     };
     let o = &out.outcome;
-    if json {
+    if json && o.failed.is_empty() {
         for a in &out.artifacts {
             outln!("{}", artifact_json(a));
         }
         outln!(
             "{}",
-            json!({"reason": "build-finished", "success": o.failed.is_empty(),
+            json!({"reason": "build-finished", "success": true,
                    "steps_run": o.ran, "steps_total": o.total, "imported": out.imported,
                    "from_cache": o.cached, "seconds": elapsed})
+        );
+    } else if json {
+        // No artifact lines: the files there are the last good ones, not this build's.
+        outln!(
+            "{}",
+            json!({"reason": "build-finished", "success": false,
+                   "error": Error::BuildFailed { failed: o.failed.len() }.to_string(),
+                   "failed": o.failed, "steps_run": o.ran, "steps_total": o.total,
+                   "seconds": elapsed})
         );
     }
     if !o.failed.is_empty() {

@@ -144,7 +144,13 @@ pub(crate) fn platform_of(table: &Table, dev: &DfuDevice) -> Result<Platform> {
         .ok_or_else(|| Error::Other(format!("{} is not a Particle Gen 2 device", dev.describe())))
 }
 
-fn build_target(ctx: &Ctx<'_>, s: &Settings) -> Result<Vec<Artifact>> {
+/// Builds `s`; the artifact JSON lines of a file already said in this run (`said`) are not
+/// repeated (the user part of `main` comes again with `modules`).
+fn build_target(
+    ctx: &Ctx<'_>,
+    s: &Settings,
+    said: &std::cell::RefCell<Vec<std::path::PathBuf>>,
+) -> Result<Vec<Artifact>> {
     let started = Instant::now();
     let out = super::build::build_with_progress(s, ctx.quiet(), ctx.verbose(), false)?;
     if !out.outcome.failed.is_empty() {
@@ -154,7 +160,10 @@ fn build_target(ctx: &Ctx<'_>, s: &Settings) -> Result<Vec<Artifact>> {
     }
     if ctx.json() {
         for a in &out.artifacts {
-            outln!("{}", super::build::artifact_json(a));
+            if !said.borrow().contains(&a.bin) {
+                said.borrow_mut().push(a.bin.clone());
+                outln!("{}", super::build::artifact_json(a));
+            }
         }
     } else if !ctx.quiet() {
         eprintln!(
@@ -170,7 +179,28 @@ fn build_target(ctx: &Ctx<'_>, s: &Settings) -> Result<Vec<Artifact>> {
 }
 
 pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
+    let result = flash_run(ctx, args);
+    // Every flash that fails ends its JSON lines with a flash-finished line (a stop by Ctrl-C
+    // has printed its own, with `stopped`).
+    if let Err(e) = &result
+        && ctx.json()
+        && !matches!(e, Error::FlashStopped { .. })
+    {
+        outln!(
+            "{}",
+            match e {
+                Error::FlashRefused { .. } => json!({"reason": "flash-finished", "success": false,
+                                                      "refused": true, "error": e.to_string()}),
+                _ => json!({"reason": "flash-finished", "success": false, "error": e.to_string()}),
+            }
+        );
+    }
+    result
+}
+
+fn flash_run(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
     let json = ctx.json();
+    let said = std::cell::RefCell::new(Vec::new());
     let mut o = ctx.overrides.clone();
     o.jobs = args.jobs;
     if let Some(t) = args.target {
@@ -258,11 +288,11 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
             .as_ref()
             .expect("deploy builds only for a build source");
         if target == s.target {
-            build_target(ctx, s)
+            build_target(ctx, s, &said)
         } else {
             let mut o = o.clone();
             o.target = Some(target);
-            build_target(ctx, &ctx.settings(&o)?)
+            build_target(ctx, &ctx.settings(&o)?, &said)
         }
     };
     let result = deploy::run(
@@ -279,26 +309,7 @@ pub(crate) fn flash(ctx: &Ctx<'_>, args: &FlashArgs) -> Result<()> {
         // pbuild put it in DFU mode and wrote nothing: back to its app.
         let _ = dfu.resume(&dev);
     }
-    let done = match result {
-        Ok(d) => d,
-        Err(e) => {
-            if json {
-                match &e {
-                    Error::FlashRefused { .. } => outln!(
-                        "{}",
-                        json!({"reason": "flash-finished", "success": false, "refused": true})
-                    ),
-                    Error::FlashStopped { .. } | Error::BuildFailed { .. } => {}
-                    Error::Flash(_) => outln!(
-                        "{}",
-                        json!({"reason": "flash-finished", "success": false, "error": e.to_string()})
-                    ),
-                    _ => {}
-                }
-            }
-            return Err(e);
-        }
-    };
+    let done = result?;
     let plan = &done.plan;
     let after_flash = || -> Result<()> {
         if args.monitor && !args.dry_run {

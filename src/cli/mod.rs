@@ -43,7 +43,10 @@ use crate::error::{Error, Result};
 
 /// Parse the command line, run it, show any error; the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => usage_error(e),
+    };
     term::init(cli.global.color);
     let json = cli.global.message_format == MessageFormat::Json;
     // `sim exec`, and `--device sim:DIR` off the simulated bus: run a command on the bus.
@@ -66,6 +69,37 @@ pub fn main() -> i32 {
             diagnostics::exit_code(&e)
         }
     }
+}
+
+/// A command line clap refused (or `--help`): shown as clap shows it, and with
+/// `--message-format json` also as an `error` line on stdout, as every other failure is.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--message-format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--message-format" && w[1] == "json");
+    let shown_only = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if json && !shown_only {
+        let text = e.to_string();
+        let message = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_string();
+        outln!(
+            "{}",
+            serde_json::json!({"reason": "error", "message": message, "hint": null, "exit_code": e.exit_code()})
+        );
+    }
+    e.exit()
 }
 
 /// What every command starts from: the arguments, the current directory, the flags that become
@@ -177,6 +211,19 @@ pub fn run(cli: &Cli) -> Result<()> {
         overrides,
         project: OnceCell::new(),
     };
+    // These print a script or C++, never JSON lines: a JSON reader asked for the wrong thing.
+    if ctx.json() {
+        let text_only = match &cli.command {
+            Command::Completions(_) => Some("completions"),
+            Command::Preprocess(_) => Some("preprocess"),
+            _ => None,
+        };
+        if let Some(command) = text_only {
+            return Err(Error::Other(format!(
+                "`{command}` prints text, not JSON lines: run it without --message-format json"
+            )));
+        }
+    }
     match &cli.command {
         Command::Build(args) => build::build(&ctx, args),
         Command::Clean(args) => build::clean(&ctx, args),

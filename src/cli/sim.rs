@@ -208,15 +208,19 @@ fn mode_words(dir: &std::path::Path) -> &'static str {
 fn sim_json(dev: &SimDevice) -> serde_json::Value {
     let installed = dev.installed();
     let b = crate::device::boot::boot(&installed);
-    let (vid, pid) = dev.dfu_ids();
+    let mode = crate::sim::usb::mode_of(&dev.dir);
+    let (vid, pid) = match mode {
+        crate::sim::usb::Mode::Normal => dev.platform.usb_ids().unwrap_or(dev.dfu_ids()),
+        _ => dev.dfu_ids(),
+    };
     json!({
         "reason": "sim-status",
         "dir": dev.dir,
         "platform": dev.platform.name,
         "platform_id": dev.platform.id,
         "serial": dev.identity.serial,
-        "dfu": format!("{vid:04x}:{pid:04x}"),
-        "mode": crate::sim::usb::mode_of(&dev.dir).name(),
+        "usb": format!("{vid:04x}:{pid:04x}"),
+        "mode": mode.name(),
         "state": b.state,
         "led": b.led,
         "reasons": b.reasons,

@@ -1272,7 +1272,8 @@ fn sim_create_and_status() {
     );
     let s = sim_status(&tmp.path().join("e"));
     assert_eq!(s["platform"], "electron");
-    assert_eq!(s["dfu"], "2b04:d00a");
+    // Created running: it is on the bus as 2b04:c00a (its DFU id is d00a).
+    assert_eq!(s["usb"], "2b04:c00a");
     assert_eq!(s["state"], "running-user-app");
     let slots = s["slots"].as_array().unwrap();
     assert_eq!(slots.len(), 6, "bootloader, 3 system parts, user, factory");
@@ -1295,7 +1296,7 @@ fn sim_create_and_status() {
     )
     .fails(2);
     assert!(
-        r.stderr.contains("already holds a simulated device"),
+        r.stderr.contains("e already exists and is not empty"),
         "{}",
         r.stderr
     );

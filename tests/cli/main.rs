@@ -11,6 +11,7 @@ mod doctor;
 mod errors;
 mod flash;
 mod fuzz_corpus;
+mod json_schema;
 mod layers;
 mod pch;
 mod project;
