@@ -147,9 +147,8 @@ fn preprocess_sketch(step: &PlanStep) -> Result<String, String> {
     };
     let bytes =
         std::fs::read(ino).map_err(|e| format!("pbuild: cannot read {}: {e}", ino.display()))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let out = crate::ino::preprocess(&text, &ino.display().to_string());
-    write_atomic(cpp, out.as_bytes()).map_err(|e| format!("pbuild: {}: {e}", cpp.display()))?;
+    let out = crate::ino::preprocess(&bytes, &ino.display().to_string());
+    write_atomic(cpp, &out).map_err(|e| format!("pbuild: {}: {e}", cpp.display()))?;
     Ok(String::new())
 }
 

@@ -15,17 +15,15 @@ pub(crate) fn preprocess(ctx: &Ctx<'_>, args: &PreprocessArgs) -> Result<()> {
         )));
     }
     let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-    let text = crate::ino::preprocess(
-        &String::from_utf8_lossy(&bytes),
-        &file.display().to_string(),
-    );
+    // Bytes in, bytes out: a Latin-1 string in the sketch reaches the C++ unchanged.
+    let cpp = crate::ino::preprocess(&bytes, &file.display().to_string());
     match &args.output {
         Some(out) => {
             let out = ctx.cwd.join(out);
-            crate::fsutil::write_atomic(&out, text.as_bytes()).map_err(|e| Error::io(&out, e))
+            crate::fsutil::write_atomic(&out, &cpp).map_err(|e| Error::io(&out, e))
         }
         None => {
-            out!("{text}");
+            super::out::bytes(&cpp);
             Ok(())
         }
     }
