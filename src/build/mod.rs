@@ -65,9 +65,12 @@ pub struct BuildOptions<'a> {
     pub reporter: &'a mut dyn Reporter,
     /// Lines about the build itself (importing, waiting for the lock, a repaired db, timings).
     pub say: &'a mut dyn FnMut(&str),
+    /// `--trace FILE`: write a Chrome trace of the phases and steps there.
+    pub trace: Option<&'a Path>,
 }
 
 pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
+    let started = std::time::Instant::now();
     // A tree or app path with a space goes to make through a link (see `links`).
     let app = s.app.as_ref().filter(|_| s.target.has_app());
     let (app, aliases) = links::make_safe(&s.tree.root, app, &s.state_dir())?;
@@ -194,23 +197,45 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         cache: cache.as_ref(),
         launcher: &s.launcher,
     };
-    let outcome = work::run(
-        &graph,
-        &mut db,
-        &mut ToolIds::default(),
-        &runner,
-        &work::Options {
-            jobs: s.jobs,
-            keep_going: false,
-        },
-        &mut reporter,
-    );
+    let options = work::Options {
+        jobs: s.jobs,
+        keep_going: false,
+    };
+    let mut trace = timings::Trace::new(started);
+    let mut slots = 0;
+    let outcome = match opts.trace {
+        None => work::run(
+            &graph,
+            &mut db,
+            &mut ToolIds::default(),
+            &runner,
+            &options,
+            &mut reporter,
+        ),
+        Some(_) => {
+            let mut tracing = timings::Tracing::new(&mut reporter, &mut trace);
+            let outcome = work::run(
+                &graph,
+                &mut db,
+                &mut ToolIds::default(),
+                &runner,
+                &options,
+                &mut tracing,
+            );
+            slots = tracing.slots();
+            outcome
+        }
+    };
     if let Some(c) = &cache {
         c.finish();
     }
     let outcome = outcome?;
     phases.mark("work");
     phases.report(opts.say);
+    if let Some(path) = opts.trace {
+        phases.into_trace(&mut trace);
+        trace.write(path, slots)?;
+    }
     let artifacts = steps
         .iter()
         .filter_map(|st| st.image.as_ref())

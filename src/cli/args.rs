@@ -70,6 +70,10 @@ pub struct Global {
     /// instead of waiting for it.
     #[arg(long, global = true)]
     pub no_wait: bool,
+    /// Write a Chrome trace of each build to FILE: pbuild's phases and every step with its job
+    /// slot (open it in ui.perfetto.dev or chrome://tracing).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Colour: on a terminal only, and never when NO_COLOR is set (auto); always; never.
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = super::term::ColorChoice::Auto)]
     pub color: super::term::ColorChoice,

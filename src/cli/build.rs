@@ -18,6 +18,7 @@ pub(crate) fn build_with_progress(
     quiet: bool,
     verbose: bool,
     explain: bool,
+    trace: Option<&std::path::Path>,
 ) -> Result<BuildOutput> {
     let mut progress = Progress::new(quiet, verbose, explain);
     for w in &s.warnings {
@@ -43,6 +44,7 @@ pub(crate) fn build_with_progress(
         BuildOptions {
             reporter: &mut progress,
             say: &mut say,
+            trace,
         },
     );
     progress.done();
@@ -62,7 +64,13 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
     let s = ctx.settings(&o)?;
     let json = ctx.json();
     let started = Instant::now();
-    let result = build_with_progress(&s, ctx.quiet(), ctx.verbose(), args.explain);
+    let result = build_with_progress(
+        &s,
+        ctx.quiet(),
+        ctx.verbose(),
+        args.explain,
+        ctx.cli.global.trace.as_deref(),
+    );
     let platform = s.platform()?.name.clone();
     let elapsed = started.elapsed().as_secs_f64();
     let out = match result {

@@ -152,7 +152,13 @@ fn build_target(
     said: &std::cell::RefCell<Vec<std::path::PathBuf>>,
 ) -> Result<Vec<Artifact>> {
     let started = Instant::now();
-    let out = super::build::build_with_progress(s, ctx.quiet(), ctx.verbose(), false)?;
+    let out = super::build::build_with_progress(
+        s,
+        ctx.quiet(),
+        ctx.verbose(),
+        false,
+        ctx.cli.global.trace.as_deref(),
+    )?;
     if !out.outcome.failed.is_empty() {
         return Err(Error::BuildFailed {
             failed: out.outcome.failed.len(),

@@ -224,7 +224,13 @@ fn build_cycle(
             s.warnings.clear();
         }
         let quiet = ui.quiet || ui.json || !std::io::stderr().is_terminal();
-        let out = super::build::build_with_progress(&s, quiet, ui.verbose, false)?;
+        let out = super::build::build_with_progress(
+            &s,
+            quiet,
+            ui.verbose,
+            false,
+            ctx.cli.global.trace.as_deref(),
+        )?;
         Ok((out, s))
     });
     let seconds = started.elapsed().as_secs_f64();

@@ -632,3 +632,57 @@ fn clean_keeps_the_trees_make_outputs_unless_asked_and_waits_for_a_build() {
     assert!(stderr.contains("waiting for another pbuild"), "{stderr}");
     assert!(!ours.exists());
 }
+
+/// Issue 14 item 5: `--trace FILE` writes a Chrome trace: pbuild's phases on thread 0, every step
+/// that ran on a job slot (never two at once on one slot, never more slots than jobs).
+#[test]
+fn trace_records_phases_and_every_step_on_its_job_slot() {
+    let f = Fixture::new();
+    let trace = f.path().join("trace.json");
+    let r = build_json(
+        &f,
+        "photon",
+        "main",
+        &["-j", "2", "--no-cache", "--trace", trace.to_str().unwrap()],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&trace).unwrap()).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let steps: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["cat"] == "step")
+        .collect();
+    assert_eq!(
+        steps.len() as u64,
+        r.steps_run(),
+        "one event per step that ran"
+    );
+    let phases: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["cat"] == "pbuild")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        phases.contains(&"lock") && phases.contains(&"work"),
+        "{phases:?}"
+    );
+    let mut by_slot: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = Default::default();
+    for e in &steps {
+        let tid = e["tid"].as_u64().unwrap();
+        assert!((1..=2).contains(&tid), "{e}");
+        let (ts, dur) = (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap());
+        assert!(ts >= 0.0 && dur >= 0.0, "{e}");
+        by_slot.entry(tid).or_default().push((ts, ts + dur));
+    }
+    for (slot, mut spans) in by_slot {
+        spans.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+        for w in spans.windows(2) {
+            assert!(w[1].0 >= w[0].1 - 1.0, "slot {slot}: {w:?} overlap");
+        }
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "M" && e["args"]["name"] == "job 2"),
+        "two job slots named"
+    );
+}
