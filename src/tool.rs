@@ -47,6 +47,17 @@ pub fn own_identity() -> &'static str {
     })
 }
 
+/// `gcc -dumpfullversion -dumpversion` ("12.2.1"); `None` when it does not run.
+pub fn compiler_version(gcc: &str) -> Option<String> {
+    let out = std::process::Command::new(gcc)
+        .args(["-dumpfullversion", "-dumpversion"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !v.is_empty()).then_some(v)
+}
+
 /// The C compiler Device OS's makefiles will call (`$(GCC_ARM_PATH)arm-none-eabi-gcc`).
 pub fn compiler() -> String {
     let prefix = std::env::var("GCC_PREFIX").unwrap_or_else(|_| "arm-none-eabi-".into());

@@ -196,6 +196,8 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         steps: &steps,
         cache: cache.as_ref(),
         launcher: &s.launcher,
+        slots: &platform.slots,
+        compiler: &gcc_name,
     };
     let options = work::Options {
         jobs: s.jobs,

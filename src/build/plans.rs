@@ -65,16 +65,10 @@ fn check_gcc_version(s: &Settings, gcc: &str) -> Result<()> {
     let Some(needed) = s.table.gcc_min_for(&s.tree.version_string) else {
         return Ok(());
     };
-    let out = duct::cmd(gcc, ["-dumpfullversion", "-dumpversion"])
-        .stdout_capture()
-        .stderr_null()
-        .unchecked()
-        .run()
-        .map_err(|_| Error::ToolMissing {
-            tool: gcc.to_string(),
-            kind: ToolKind::Compiler,
-        })?;
-    let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let found = crate::tool::compiler_version(gcc).ok_or_else(|| Error::ToolMissing {
+        tool: gcc.to_string(),
+        kind: ToolKind::Compiler,
+    })?;
     let parse = crate::config::platform::parse_version;
     match (parse(&found), parse(needed)) {
         (Some(f), Some(n)) if f < n => Err(Error::ToolTooOld {

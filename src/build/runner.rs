@@ -17,6 +17,10 @@ pub struct RealRunner<'a> {
     pub steps: &'a [PlanStep],
     pub cache: Option<&'a Cache>,
     pub launcher: &'a [String],
+    /// The platform's slots (`toolchains.toml`): an image that does not fit its slot fails its step.
+    pub slots: &'a [crate::config::platform::Slot],
+    /// The compiler, named in a size failure (a newer gcc makes bigger code).
+    pub compiler: &'a str,
 }
 
 impl Runner for RealRunner<'_> {
@@ -57,7 +61,7 @@ impl Runner for RealRunner<'_> {
         };
         let result = match step.kind {
             StepKind::Image => match &step.image {
-                Some(spec) => make_image(spec),
+                Some(spec) => make_image(spec, self.slots, self.compiler),
                 None => Err("image step without a spec".to_string()),
             },
             StepKind::Sketch => preprocess_sketch(step),
@@ -117,6 +121,32 @@ fn describe(f: Failed, launcher: &[String]) -> String {
     }
 }
 
+/// Why `bin` (module `module`) does not fit the slot its header puts it in, if it does not.
+fn too_big(
+    bin: &[u8],
+    module: &str,
+    slots: &[crate::config::platform::Slot],
+    compiler: &str,
+) -> Option<String> {
+    let info = crate::image::find_module_info(bin).ok()?;
+    let slot = slots.iter().find(|s| s.start == info.start)?;
+    let end = u64::from(slot.start) + u64::from(slot.size);
+    let len = bin.len() as u64;
+    (u64::from(info.start) + len > end).then(|| {
+        format!(
+            "pbuild: {module} is {len} bytes from {:#010x}, but its slot ({} {}) ends at {end:#010x}: {} bytes too many. It was built with {}; a newer compiler than the one Particle builds this Device OS with makes bigger code (`pbuild doctor` shows the versions)\n",
+            info.start,
+            slot.function,
+            slot.index,
+            u64::from(info.start) + len - end,
+            match crate::tool::compiler_version(compiler) {
+                Some(v) => format!("{compiler} {v}"),
+                None => compiler.to_string(),
+            }
+        )
+    })
+}
+
 /// gcc warns "#pragma once in main file" when the header it precompiles has `#pragma once`,
 /// although that is exactly how a header is meant to be precompiled. Drop that warning and its
 /// source-context lines; everything else gcc says stays.
@@ -153,11 +183,19 @@ fn preprocess_sketch(step: &PlanStep) -> Result<String, String> {
 }
 
 /// The native replacement for Device OS's `%.bin` and `%.dfu` recipes, plus a copy of the ELF.
-fn make_image(spec: &ImageSpec) -> Result<String, String> {
+fn make_image(
+    spec: &ImageSpec,
+    slots: &[crate::config::platform::Slot],
+    compiler: &str,
+) -> Result<String, String> {
     let elf = std::fs::read(&spec.elf)
         .map_err(|e| format!("pbuild: cannot read {}: {e}", spec.elf.display()))?;
     let bin = crate::image::make_module_image(&elf)
         .map_err(|e| format!("pbuild: {}: {e}", spec.elf.display()))?;
+    // Before anything is written: a module that does not fit its slot is never "built".
+    if let Some(why) = too_big(&bin, &spec.module, slots, compiler) {
+        return Err(why);
+    }
     let dfu = crate::image::dfu::add_dfu_suffix(&bin, spec.vid, spec.pid);
     let write = |path: &Path, bytes: &[u8]| {
         write_atomic(path, bytes).map_err(|e| format!("pbuild: {}: {e}", path.display()))

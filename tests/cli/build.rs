@@ -686,3 +686,46 @@ fn trace_records_phases_and_every_step_on_its_job_slot() {
         "two job slots named"
     );
 }
+
+/// Issue 16 item 5: a module that does not fit its slot fails its image step, naming the module,
+/// its size, the slot and the compiler; it is never reported (or written) as built.
+#[test]
+fn a_module_bigger_than_its_slot_is_never_built() {
+    let f = Fixture::new();
+    let proj = f.path().join("tight");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(
+        proj.join("project.toml"),
+        format!(
+            "platform = \"photon\"\napp = \"blink\"\ntree = \"{}\"\n",
+            f.tree.display()
+        ),
+    )
+    .unwrap();
+    // The platform table of this project: photon's user slot shrunk to 256 bytes.
+    let table = std::fs::read_to_string(repo().join("toolchains.toml")).unwrap();
+    let user = "{ function = \"user-part\",   index = 1, start = 0x080A0000, size = 0x20000, dir = \"user-part\" }";
+    assert!(table.contains(user));
+    std::fs::write(
+        proj.join("toolchains.toml"),
+        table.replacen(user, &user.replace("0x20000", "0x100"), 1),
+    )
+    .unwrap();
+    let out = proj.join("target");
+    let r = Run::of_command(
+        f.command_at(&out)
+            .args(["--message-format", "json", "build"])
+            .current_dir(&proj),
+    )
+    .fails(1);
+    assert!(
+        r.stderr.contains("pbuild: user-part is")
+            && r.stderr
+                .contains("but its slot (user-part 1) ends at 0x080a0100")
+            && r.stderr.contains("It was built with arm-none-eabi-gcc"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("\"artifact\""), "{}", r.stdout);
+    assert!(!out.join("photon/blink.bin").exists(), "never written");
+}
