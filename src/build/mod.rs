@@ -198,6 +198,10 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         launcher: &s.launcher,
         slots: &platform.slots,
         compiler: &gcc_name,
+        particle_gcc: s
+            .table
+            .gcc_min_for(&s.tree.version_string)
+            .map(|g| (s.tree.version_string.as_str(), g)),
     };
     let options = work::Options {
         jobs: s.jobs,

@@ -21,6 +21,37 @@ pub struct RealRunner<'a> {
     pub slots: &'a [crate::config::platform::Slot],
     /// The compiler, named in a size failure (a newer gcc makes bigger code).
     pub compiler: &'a str,
+    /// The gcc Particle builds this Device OS with (`toolchains.toml`; Workbench pins the same),
+    /// and that version, for a size failure: `("2.3.1", "9.2.1")`.
+    pub particle_gcc: Option<(&'a str, &'a str)>,
+}
+
+impl RealRunner<'_> {
+    /// What to say about code too big for its place: the compiler that made it and the one
+    /// Particle uses for this Device OS.
+    fn size_advice(&self) -> String {
+        let used = match crate::tool::compiler_version(self.compiler) {
+            Some(v) => format!("{} {v}", self.compiler),
+            None => self.compiler.to_string(),
+        };
+        match self.particle_gcc {
+            Some((dos, gcc)) => format!(
+                "It was built with {used}; Particle builds Device OS {dos} with gcc {gcc}, and a newer gcc makes bigger code: use that version (`pbuild doctor` says which one pbuild found)"
+            ),
+            None => format!("It was built with {used}"),
+        }
+    }
+
+    /// ld's "region `X' overflowed by N bytes", followed by what it means.
+    fn explain_overflow(&self, output: String) -> String {
+        match output.lines().find(|l| l.contains("overflowed by")) {
+            Some(_) => format!(
+                "{output}  hint: the module does not fit the flash region its linker script gives it. {}\n",
+                self.size_advice()
+            ),
+            None => output,
+        }
+    }
 }
 
 impl Runner for RealRunner<'_> {
@@ -61,7 +92,7 @@ impl Runner for RealRunner<'_> {
         };
         let result = match step.kind {
             StepKind::Image => match &step.image {
-                Some(spec) => make_image(spec, self.slots, self.compiler),
+                Some(spec) => make_image(spec, self.slots, &self.size_advice()),
                 None => Err("image step without a spec".to_string()),
             },
             StepKind::Sketch => preprocess_sketch(step),
@@ -69,7 +100,7 @@ impl Runner for RealRunner<'_> {
                 command(self.launcher).map(|t| drop_pragma_once_warning(&t))
             }
             StepKind::Compile => command(self.launcher),
-            _ => command(&[]),
+            _ => command(&[]).map_err(|out| self.explain_overflow(out)),
         };
         if let (Ok(_), Some(c), Some(k)) = (&result, self.cache, &key) {
             c.store(k, step, started);
@@ -126,7 +157,7 @@ fn too_big(
     bin: &[u8],
     module: &str,
     slots: &[crate::config::platform::Slot],
-    compiler: &str,
+    advice: &str,
 ) -> Option<String> {
     let info = crate::image::find_module_info(bin).ok()?;
     let slot = slots.iter().find(|s| s.start == info.start)?;
@@ -134,15 +165,11 @@ fn too_big(
     let len = bin.len() as u64;
     (u64::from(info.start) + len > end).then(|| {
         format!(
-            "pbuild: {module} is {len} bytes from {:#010x}, but its slot ({} {}) ends at {end:#010x}: {} bytes too many. It was built with {}; a newer compiler than the one Particle builds this Device OS with makes bigger code (`pbuild doctor` shows the versions)\n",
+            "pbuild: {module} is {len} bytes from {:#010x}, but its slot ({} {}) ends at {end:#010x}: {} bytes too many. {advice}\n",
             info.start,
             slot.function,
             slot.index,
             u64::from(info.start) + len - end,
-            match crate::tool::compiler_version(compiler) {
-                Some(v) => format!("{compiler} {v}"),
-                None => compiler.to_string(),
-            }
         )
     })
 }
@@ -186,14 +213,14 @@ fn preprocess_sketch(step: &PlanStep) -> Result<String, String> {
 fn make_image(
     spec: &ImageSpec,
     slots: &[crate::config::platform::Slot],
-    compiler: &str,
+    advice: &str,
 ) -> Result<String, String> {
     let elf = std::fs::read(&spec.elf)
         .map_err(|e| format!("pbuild: cannot read {}: {e}", spec.elf.display()))?;
     let bin = crate::image::make_module_image(&elf)
         .map_err(|e| format!("pbuild: {}: {e}", spec.elf.display()))?;
     // Before anything is written: a module that does not fit its slot is never "built".
-    if let Some(why) = too_big(&bin, &spec.module, slots, compiler) {
+    if let Some(why) = too_big(&bin, &spec.module, slots, advice) {
         return Err(why);
     }
     let dfu = crate::image::dfu::add_dfu_suffix(&bin, spec.vid, spec.pid);

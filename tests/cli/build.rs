@@ -729,3 +729,36 @@ fn a_module_bigger_than_its_slot_is_never_built() {
     assert!(!r.stdout.contains("\"artifact\""), "{}", r.stdout);
     assert!(!out.join("photon/blink.bin").exists(), "never written");
 }
+
+/// Issue 16 item 2 (part): a link whose flash region overflows says what that means: the
+/// compiler that made the code and the one Particle builds this Device OS with.
+#[test]
+fn a_region_overflow_at_link_names_the_compilers() {
+    let f = Fixture::new();
+    let ld = f.tree.join("modules/photon/user-part/linker.ld");
+    let text = std::fs::read_to_string(&ld).unwrap();
+    std::fs::write(
+        &ld,
+        text.replace(
+            "APP_FLASH (rx)  : ORIGIN = 0x080A0000, LENGTH = 128K",
+            "APP_FLASH (rx)  : ORIGIN = 0x080A0000, LENGTH = 256",
+        ),
+    )
+    .unwrap();
+    let r = f
+        .pbuild(&["--platform", "photon", "--app", "blink", "build"])
+        .fails(1);
+    assert!(
+        r.stderr.contains("region `APP_FLASH' overflowed by"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: the module does not fit the flash region")
+            && r.stderr
+                .contains("Particle builds Device OS 2.3.1 with gcc 9.2.1"),
+        "{}",
+        r.stderr
+    );
+}
