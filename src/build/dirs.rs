@@ -32,11 +32,20 @@ pub struct BuildDirs {
     pub make_dir: PathBuf,
     pub make_vars: Vec<String>,
     pub build_dir: PathBuf,
+    /// Where the user finds the images (`target/<platform>`): copies of the ones in
+    /// [`BuildDirs::images_dir`], published after a successful build.
     pub artifacts_dir: PathBuf,
     pub plans_dir: PathBuf,
 }
 
 impl BuildDirs {
+    /// Where this build's image steps write: one per build directory, so that `main` and
+    /// `modules` (two build directories) never take turns rewriting one file, which made each
+    /// switch between them rerun the image step (cargo's `deps/` and uplifting, for the same reason).
+    pub fn images_dir(&self) -> PathBuf {
+        self.build_dir.join("images")
+    }
+
     /// The directories of a build of `s` with the app `app` (the settings' app, perhaps behind a
     /// make-safe link) and the compiler at `gcc`.
     pub fn of(s: &Settings, app: Option<&App>, gcc: &Path) -> Result<BuildDirs> {

@@ -23,12 +23,37 @@ use timings::Phases;
 
 use crate::config::{Settings, Target};
 use crate::error::{Error, Result, ToolKind};
-use crate::plan::AppMode;
+use crate::plan::{AppMode, PlanStep};
 use crate::sources::AppLayout;
 use crate::stepcache::Cache;
 use crate::tool::which;
 use crate::work::db::Db;
 use crate::work::{self, Graph, Reporter, ToolIds};
+
+/// Copies each image of a successful build from its build directory to `dir` (`target/<platform>`),
+/// where the user and `flash` find it; a file already there with the same bytes is left alone.
+fn publish(steps: &[PlanStep], platform: &str, dir: &Path) -> Result<Vec<Artifact>> {
+    let mut artifacts = Vec::new();
+    for img in steps.iter().filter_map(|st| st.image.as_ref()) {
+        let place = |built: &Path| -> Result<PathBuf> {
+            let name = built.file_name().unwrap_or(built.as_os_str());
+            let shown = dir.join(name);
+            let bytes = std::fs::read(built).map_err(|e| Error::io(built, e))?;
+            if std::fs::read(&shown).ok().as_deref() != Some(&bytes[..]) {
+                crate::fsutil::write_atomic(&shown, &bytes).map_err(|e| Error::io(&shown, e))?;
+            }
+            Ok(shown)
+        };
+        artifacts.push(Artifact {
+            module: img.module.clone(),
+            platform: platform.to_string(),
+            bin: place(&img.bin)?,
+            elf: place(&img.elf_copy)?,
+            dfu: place(&img.dfu)?,
+        });
+    }
+    Ok(artifacts)
+}
 
 /// A produced flashable module.
 #[derive(Debug, Clone, Serialize)]
@@ -242,17 +267,10 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         phases.into_trace(&mut trace);
         trace.write(path, slots)?;
     }
-    let artifacts = steps
-        .iter()
-        .filter_map(|st| st.image.as_ref())
-        .map(|img| Artifact {
-            module: img.module.clone(),
-            platform: platform.name.clone(),
-            bin: img.bin.clone(),
-            elf: img.elf_copy.clone(),
-            dfu: img.dfu.clone(),
-        })
-        .collect();
+    let artifacts = match outcome.failed.is_empty() {
+        true => publish(&steps, &platform.name, &dirs.artifacts_dir)?,
+        false => Vec::new(),
+    };
     Ok(BuildOutput {
         outcome,
         artifacts,

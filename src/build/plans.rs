@@ -96,7 +96,7 @@ fn import_plan(
         make_dir: dirs.make_dir.clone(),
         make_vars: dirs.make_vars.clone(),
         build_dir: dirs.build_dir.clone(),
-        artifacts_dir: dirs.artifacts_dir.clone(),
+        artifacts_dir: dirs.images_dir(),
         app_dir: app.map(|a| a.dir.clone()),
         app_name: app.map(|a| a.name.clone()),
         probes: app

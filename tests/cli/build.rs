@@ -198,6 +198,25 @@ fn noop_runs_no_step_and_no_make() {
     let again = build_json(&f, "p1", "modules", &[]);
     assert_eq!(again.steps_run(), 0, "{}", again.stderr);
     assert_eq!(f.make_calls(), calls);
+    // Both targets write the user part to target/p1: switching between them reruns nothing
+    // (issue 15 item 14: `flash` built modules, the next `build` reran `IMAGE user-part`).
+    let app = f.target_dir().join("p1/blink.bin");
+    let before = std::fs::metadata(&app).unwrap().modified().unwrap();
+    for target in ["main", "modules", "main"] {
+        let r = build_json(&f, "p1", target, &[]);
+        assert_eq!(r.steps_run(), 0, "{target}: {}", r.stderr);
+    }
+    assert_eq!(
+        std::fs::metadata(&app).unwrap().modified().unwrap(),
+        before,
+        "an identical user part was written again"
+    );
+    // What the user finds in target/ is what was built, even after they wrote over it.
+    let good = std::fs::read(&app).unwrap();
+    std::fs::write(&app, b"not a module").unwrap();
+    let r = build_json(&f, "p1", "main", &[]);
+    assert_eq!(r.steps_run(), 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&app).unwrap(), good);
 }
 
 fn app_file(f: &Fixture, name: &str) -> PathBuf {
