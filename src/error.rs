@@ -96,6 +96,13 @@ pub enum Error {
     Busy { dir: PathBuf, holder: String },
     #[error("build state {}: {message}", path.display())]
     State { path: PathBuf, message: String },
+    /// A settings file (project.toml, project.properties, toolchains.toml) that cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -132,6 +139,14 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A settings file that could not be read (not written: the hint differs).
+    pub fn unreadable(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Unreadable {
+            path: path.into(),
+            source,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),

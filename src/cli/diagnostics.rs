@@ -113,6 +113,16 @@ pub fn hint(e: &Error) -> Option<String> {
         Error::UnsafeTreePath { .. } => Some(
             "move or clone the tree to a path without one (e.g. ~/device-os); a symbolic link does not help, make resolves it. Apps and projects may have spaces in their paths".into(),
         ),
+        Error::Unreadable { path, source } => Some(match source.kind() {
+            std::io::ErrorKind::PermissionDenied => format!(
+                "your user may not read it: `ls -l {0}` shows who may; `chmod a+r {0}` lets everyone read it",
+                path.display()
+            ),
+            std::io::ErrorKind::InvalidData => {
+                "it is not UTF-8 text: save it as UTF-8 (most editors have an encoding setting)".into()
+            }
+            _ => format!("check that {} is a readable file", path.display()),
+        }),
         Error::Io { path, source } => match source.kind() {
             std::io::ErrorKind::StorageFull => Some(format!(
                 "the disk holding {} is full: free some space (`df -h`), or put the build elsewhere with --target-dir / PBUILD_TARGET_DIR; nothing already built was lost",
@@ -308,5 +318,26 @@ mod tests {
             "{h}"
         );
         assert_eq!(exit_code(&Error::BuildFailed { failed: 1 }), 1);
+    }
+
+    #[test]
+    fn an_unreadable_settings_file_is_not_a_write_problem() {
+        // Root reads any file, so the tests (run as root in CI) cannot make one unreadable:
+        // the error is built here as reading it would make it.
+        let e = Error::unreadable(
+            "/p/project.toml",
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert!(
+            e.to_string().starts_with("cannot read /p/project.toml: "),
+            "{e}"
+        );
+        let h = hint(&e).unwrap();
+        assert!(
+            h.contains("may not read") && h.contains("chmod a+r /p/project.toml"),
+            "{h}"
+        );
+        assert!(!h.contains("write"), "{h}");
+        assert_eq!(exit_code(&e), 2);
     }
 }

@@ -114,7 +114,8 @@ impl Project {
             .unwrap_or_default();
         let table = match file.as_ref().map(|p| p.dir().join("toolchains.toml")) {
             Some(path) if path.is_file() => {
-                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| Error::unreadable(&path, e))?;
                 Table::parse(&text).map_err(|e| Error::Config {
                     location: match e.span() {
                         Some(s) => {

@@ -83,7 +83,7 @@ impl ProjectFile {
     }
 
     pub fn load(path: &Path) -> Result<ProjectFile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::unreadable(path, e))?;
         Self::parse(path, &text)
     }
 

@@ -17,7 +17,7 @@ pub struct Properties {
 
 impl Properties {
     pub fn load(path: &Path) -> Result<Properties> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::unreadable(path, e))?;
         Self::parse(path, &text)
     }
 
