@@ -37,7 +37,22 @@ use crate::plan::{PlanStep, StepKind};
 
 /// Stands for pbuild's target directory in keys and stored depfiles.
 const TARGET_MARK: &str = "@PBUILD_TARGET_DIR@";
-const KEY_VERSION: &str = "pbuild-cache-1";
+const KEY_VERSION: &str = "pbuild-cache-2";
+/// gcc options with which an object's bytes name the object's own path (coverage data files,
+/// split DWARF, dump files): a compile with one of them keeps its output paths in its key.
+const NAMES_ITS_OUTPUT: &[&str] = &[
+    "-fprofile-arcs",
+    "-ftest-coverage",
+    "--coverage",
+    "-fprofile-generate",
+    "-fprofile-update",
+    "-fprofile-info-section",
+    "-gsplit-dwarf",
+    "-save-temps",
+    "-dumpbase",
+    "-dumpdir",
+    "-aux-info",
+];
 /// Header sets kept per key.
 const MANIFEST_ENTRIES: usize = 8;
 /// Environment variables that change what gcc or ld do.
@@ -114,6 +129,56 @@ impl Cache {
         }
     }
 
+    /// Where a compile's own files are, each with the marker that stands for it in keys and stored
+    /// depfiles: its outputs (object, depfile) and the directory of a precompiled header it uses.
+    /// gcc's object does not depend on where it is written or where that `.gch` sits, so one
+    /// compile in two build directories (`main` and `modules`) is one key. Longest first, so
+    /// `x.o.d` is replaced before `x.o`.
+    fn placements(step: &PlanStep) -> Vec<(String, String)> {
+        if step.kind != StepKind::Compile
+            || step
+                .argv
+                .iter()
+                .any(|w| NAMES_ITS_OUTPUT.iter().any(|f| w.starts_with(f)))
+        {
+            return Vec::new();
+        }
+        let mut places: Vec<(String, String)> = step
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.display().to_string(), format!("@PBUILD_OUT{i}@")))
+            .collect();
+        if let Some(dir) = step
+            .inputs
+            .iter()
+            .find(|i| i.extension().is_some_and(|e| e == "gch"))
+            .and_then(|g| g.parent())
+        {
+            places.push((dir.display().to_string(), "@PBUILD_PCH_DIR@".into()));
+        }
+        places.sort_by_key(|(real, _)| std::cmp::Reverse(real.len()));
+        places
+    }
+
+    /// `s` with this step's own places replaced by their markers.
+    fn unplace(step: &PlanStep, s: &str) -> String {
+        let mut s = s.to_string();
+        for (real, marker) in Self::placements(step) {
+            s = s.replace(&real, &marker);
+        }
+        s
+    }
+
+    /// The inverse of [`Cache::unplace`], with this step's places.
+    fn place(step: &PlanStep, s: &str) -> String {
+        let mut s = s.to_string();
+        for (real, marker) in Self::placements(step) {
+            s = s.replace(&marker, &real);
+        }
+        s
+    }
+
     fn denorm(&self, s: &str) -> String {
         s.replace(TARGET_MARK, &self.target_dir)
     }
@@ -165,11 +230,11 @@ impl Cache {
         add(&hex(self.tool(&step.argv[0])));
         add(&self.norm(&step.cwd.display().to_string()));
         for w in &step.argv {
-            add(&self.norm(w));
+            add(&self.norm(&Self::unplace(step, w)));
         }
         add("inputs");
         for i in &step.inputs {
-            add(&self.norm(&i.display().to_string()));
+            add(&self.norm(&Self::unplace(step, &i.display().to_string())));
             add(&hex(self.content(i)?));
         }
         add("env");
@@ -225,7 +290,8 @@ impl Cache {
                 return false;
             };
             let bytes = if Some(out) == step.depfile.as_ref() {
-                self.denorm(&String::from_utf8_lossy(&bytes)).into_bytes()
+                let text = Self::place(step, &String::from_utf8_lossy(&bytes));
+                self.denorm(&text).into_bytes()
             } else {
                 bytes
             };
@@ -283,7 +349,8 @@ impl Cache {
         for (i, out) in step.outputs.iter().enumerate().rev() {
             let bytes = std::fs::read(out).ok()?;
             let bytes = if Some(out) == step.depfile.as_ref() {
-                self.norm(&String::from_utf8_lossy(&bytes)).into_bytes()
+                let text = Self::unplace(step, &String::from_utf8_lossy(&bytes));
+                self.norm(&text).into_bytes()
             } else {
                 bytes
             };

@@ -167,6 +167,46 @@ fn a_moved_target_dir_still_hits_and_depfiles_name_the_new_place() {
     );
 }
 
+/// The step of [`step`] writing into another build directory under the same target dir.
+fn in_build_dir(s: &PlanStep, build: &str) -> PlanStep {
+    let mut s = s.clone();
+    let place = |p: &Path| p.parent().unwrap().join(build).join(p.file_name().unwrap());
+    s.outputs = s.outputs.iter().map(|o| place(o)).collect();
+    s.depfile = s.depfile.as_deref().map(place);
+    s.argv[4] = s.outputs[0].display().to_string();
+    s
+}
+
+#[test]
+fn one_compile_in_another_build_dir_hits_and_its_depfile_names_its_own_object() {
+    // `main` after `modules`: the same compile, its object and depfile in another build dir.
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    through(&t.cache, &s, &t.header);
+    let other = in_build_dir(&s, "main-build");
+    assert!(
+        through(&t.cache, &other, &t.header),
+        "no hit in another build dir"
+    );
+    assert_eq!(
+        std::fs::read(&other.outputs[0]).unwrap(),
+        std::fs::read(&s.outputs[0]).unwrap()
+    );
+    let dep = std::fs::read_to_string(&other.outputs[1]).unwrap();
+    assert!(
+        dep.starts_with(&format!("{}: ", other.outputs[0].display())),
+        "{dep}"
+    );
+    // An option that writes the object's own name into it keeps the paths in the key.
+    let mut coverage = step(&t.dir, &t.src, "--coverage");
+    through(&t.cache, &coverage, &t.header);
+    coverage = in_build_dir(&coverage, "other-build");
+    assert!(!through(&t.cache, &coverage, &t.header), "--coverage hit");
+    // A different argument still misses.
+    let changed = in_build_dir(&step(&t.dir, &t.src, "-DX"), "third-build");
+    assert!(!through(&t.cache, &changed, &t.header));
+}
+
 #[test]
 fn a_header_written_during_the_compile_is_not_stored() {
     let t = setup();

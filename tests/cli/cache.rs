@@ -346,3 +346,41 @@ fn sccache_as_launcher_builds_the_same_binaries() {
     assert!(hits > 20, "{text}");
     assert!(bins(&first) == bins(&second), "the binaries differ");
 }
+
+#[test]
+fn the_first_main_after_modules_compiles_nothing_again() {
+    // `main` and `modules` have build directories of their own: the same compile writes its
+    // object to another path, which does not change the object (issue 14 item 3).
+    let f = Fixture::new();
+    let out = f.path().join("out");
+    build(
+        &f,
+        &out,
+        &["--app", "blink", "build", "--target", "modules"],
+        &[],
+    )
+    .ok();
+    let main = build(
+        &f,
+        &out,
+        &["--app", "blink", "build", "--target", "main", "--explain"],
+        &[],
+    )
+    .ok();
+    let compiles = main
+        .explained()
+        .iter()
+        .filter(|l| l.starts_with("CC ") || l.starts_with("PCH "))
+        .count() as u64;
+    assert!(compiles > 30, "{}", main.stderr);
+    assert!(
+        from_cache(&main) >= compiles,
+        "{} of {compiles} compiles from the cache:\n{}",
+        from_cache(&main),
+        main.stderr
+    );
+    assert_eq!(
+        bins(&main),
+        uncached(&f, "plain", &["--app", "blink", "build"], &[])
+    );
+}
