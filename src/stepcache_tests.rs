@@ -281,6 +281,48 @@ fn eviction_drops_the_least_recently_used() {
 }
 
 #[test]
+fn eviction_drops_precompiled_headers_before_objects() {
+    let t = setup();
+    let dir = t.dir.join("cache");
+    let mut steps = Vec::new();
+    for k in 0..4 {
+        let src = t.dir.join(format!("s{k}.c"));
+        write(&src, &"x".repeat(1000 + k));
+        let mut s = step(&t.dir, &src, "");
+        s.outputs[0] = t.dir.join(format!("target/build/{k}.o"));
+        s.outputs[1] = t.dir.join(format!("target/build/{k}.o.d"));
+        s.depfile = Some(s.outputs[1].clone());
+        let k_ = t.cache.key(&s).unwrap();
+        let start = crate::work::now_ns();
+        fake_run(&s, &t.header);
+        if k == 3 {
+            // The newest result is a precompiled header (gcc's magic bytes), and big.
+            let mut gch = b"gpch".to_vec();
+            gch.extend(std::iter::repeat_n(0u8, 8000));
+            std::fs::write(&s.outputs[0], gch).unwrap();
+        }
+        t.cache.store(&k_, &s, start);
+        steps.push(s);
+        std::thread::sleep(std::time::Duration::from_millis(15));
+    }
+    let before = stats(&dir, 0);
+    // Room for everything but a few hundred bytes: LRU would drop the oldest object.
+    evict(&dir, before.bytes - 300);
+    let fresh = Cache::open(
+        &dir,
+        crate::config::DEFAULT_CACHE_LIMIT,
+        &t.dir.join("target"),
+    );
+    for s in &steps {
+        wipe(s);
+    }
+    assert!(!through(&fresh, &steps[3], &t.header), "the PCH stayed");
+    for s in &steps[..3] {
+        assert!(through(&fresh, s, &t.header), "an object went first");
+    }
+}
+
+#[test]
 fn clear_empties_and_counts_stay_consistent() {
     let t = setup();
     let s = step(&t.dir, &t.src, "");
