@@ -155,6 +155,25 @@ fn gcc_fix(os: &str) -> String {
     }
 }
 
+/// What Particle Workbench installed (`~/.particle/toolchains`), when it is there.
+fn workbench() -> Option<Check> {
+    use crate::config::{compiler, workbench};
+    let dir = workbench::toolchains_dir().filter(|d| d.is_dir())?;
+    let list = |v: Vec<(String, PathBuf)>| match v.is_empty() {
+        true => "none".to_string(),
+        false => v.into_iter().map(|(v, _)| v).collect::<Vec<_>>().join(", "),
+    };
+    Some(Check::ok(
+        "workbench",
+        format!(
+            "{}: Device OS {}; gcc {}",
+            dir.display(),
+            list(workbench::device_os_trees()),
+            list(workbench::compilers(&compiler::prefix()))
+        ),
+    ))
+}
+
 fn gcc(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> {
     let Some(path) = crate::tool::which(&i.gcc) else {
         return vec![Check::fail(
@@ -176,28 +195,54 @@ fn gcc(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> {
             "build",
         )];
     };
-    let needed = i.settings.ok().and_then(|s| {
-        s.table
-            .gcc_min_for(&s.tree.version_string)
-            .map(|n| (n.to_string(), s.tree.version_string.clone()))
-    });
-    let found = format!("{} {version} ({})", i.gcc, path.display());
-    let mut checks = vec![match needed {
-        Some((n, dos)) if parse_version(&version) < parse_version(&n) => Check::fail(
-            "gcc",
-            format!("{found} is too old: Device OS {dos} needs {n} or newer (toolchains.toml)"),
-            gcc_fix(i.os),
-            "build",
-        ),
-        Some((n, dos)) => Check::ok(
-            "gcc",
-            format!("{found}; Device OS {dos} needs {n} or newer"),
-        ),
-        None => Check::ok(
+    let found = match i.gcc.contains('/') {
+        true => format!("{} {version}", i.gcc),
+        false => format!("{} {version} ({})", i.gcc, path.display()),
+    };
+    // The build's own judgement (`compiler::judge`), so doctor says what the build will do.
+    let mut checks = vec![match i.settings {
+        Err(_) => Check::ok(
             "gcc",
             format!("{found}; no tree to check its version against"),
         ),
+        Ok(s) => {
+            let dos = &s.tree.version_string;
+            let chosen = format!("{found}, from {}", s.compiler.origin);
+            match crate::config::compiler::judge(s, &version) {
+                Err(e @ Error::ToolTooOld { .. }) => {
+                    Check::fail("gcc", format!("{chosen}: {e}"), gcc_fix(i.os), "build")
+                }
+                Err(e) => Check::fail(
+                    "gcc",
+                    format!("{chosen}: {e}"),
+                    (i.hint)(&e).unwrap_or_else(|| gcc_fix(i.os)),
+                    "build",
+                ),
+                Ok(Some(_)) => Check::warn(
+                    "gcc",
+                    format!(
+                        "{chosen}; Device OS {dos} needs {} or newer, and Particle builds it with gcc {}: code from another gcc differs in size",
+                        s.table.gcc_min_for(dos).unwrap_or("?"),
+                        s.compiler.particle.as_deref().unwrap_or("?")
+                    ),
+                    format!(
+                        "for the same code as Particle's: Particle Workbench installs gcc {0} in ~/.particle/toolchains/gcc-arm/{0}, where pbuild finds it; or set `toolchain = \"<its directory>\"` in project.toml",
+                        s.compiler.particle.as_deref().unwrap_or("?")
+                    ),
+                ),
+                Ok(None) => Check::ok(
+                    "gcc",
+                    match s.table.gcc_min_for(dos) {
+                        Some(n) => format!("{chosen}; Device OS {dos} needs {n} or newer"),
+                        None => chosen,
+                    },
+                ),
+            }
+        }
     }];
+    if let Some(c) = workbench() {
+        checks.push(c);
+    }
     // The rest of the toolchain the build runs, beside the compiler (Device OS `arm-tools.mk`:
     // `$(GCC_PREFIX)g++`, `gcc-ar`, `objcopy`).
     let gcc_name = path
@@ -453,10 +498,14 @@ fn tree(i: &Inputs<'_>) -> Check {
         .map(|p| format!("{} ({})", p.name, p.id))
         .collect();
     let at = format!(
-        "Device OS {} at {} (from {})",
+        "Device OS {} at {} (from {}){}",
         s.tree.version_string,
         s.tree.root.display(),
-        s.tree_origin
+        s.tree_origin,
+        match (&s.platform, &s.platform_origin) {
+            (Some(p), Some(o)) => format!("; platform {} (from {o})", p.name),
+            _ => String::new(),
+        }
     );
     if supported.is_empty() {
         return Check::fail(

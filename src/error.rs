@@ -70,6 +70,19 @@ pub enum Error {
         needed: String,
         device_os: String,
     },
+    /// The tree's own compiler check compares versions as text and would stop make.
+    #[error(
+        "Device OS {device_os}'s {} compares gcc versions as text, so it takes gcc {found} for older than {expected} and stops the build",
+        file.display()
+    )]
+    TreeGccCheck {
+        file: PathBuf,
+        device_os: String,
+        found: String,
+        expected: String,
+        /// The version Particle builds this Device OS with.
+        particle: Option<String>,
+    },
     #[error("importing the build steps from the makefiles failed: {message}")]
     Import { message: String, output: String },
     #[error("build failed: {failed} step(s) failed")]

@@ -59,6 +59,19 @@ impl BuildDirs {
             });
             make_vars.extend(a.layout.make_vars());
         }
+        // The compiler pbuild chose (a `toolchain` setting, Workbench's copy): make runs it too.
+        if let Some(dir) = &s.compiler.make_dir {
+            make_vars.push(format!("GCC_ARM_PATH={}/", dir.display()));
+        }
+        // Asked for: the tree's text comparison of gcc versions let through (pbuild compares).
+        if s.numeric_gcc_check
+            && matches!(
+                crate::config::compiler::TreeCheck::of(&s.tree.root),
+                crate::config::compiler::TreeCheck::Text { .. }
+            )
+        {
+            make_vars.extend(crate::config::compiler::TEXT_CHECK_VARS.map(String::from));
+        }
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(s.tree.root.as_os_str().as_encoded_bytes());
         h.update(s.tree.version_string.as_bytes());

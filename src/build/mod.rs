@@ -105,7 +105,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         aliases: &aliases,
     };
     let platform = s.platform()?.clone();
-    let gcc_name = crate::tool::compiler();
+    let gcc_name = s.compiler.gcc.clone();
     let gcc = which(&gcc_name).ok_or_else(|| Error::ToolMissing {
         tool: gcc_name.clone(),
         kind: ToolKind::Compiler,
@@ -225,7 +225,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         compiler: &gcc_name,
         particle_gcc: s
             .table
-            .gcc_min_for(&s.tree.version_string)
+            .gcc_for(&s.tree.version_string)
             .map(|g| (s.tree.version_string.as_str(), g)),
     };
     let options = work::Options {

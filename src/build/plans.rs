@@ -53,7 +53,10 @@ pub fn obtain(
         dirs.make_dir.display(),
         dirs.make_vars.join(" ")
     ));
-    let p = import_plan(s, app, dirs, fp, gcc, sources)?;
+    if let Some(note) = check_gcc_version(s, gcc)? {
+        say(&note);
+    }
+    let p = import_plan(s, app, dirs, fp, sources)?;
     store::store(&dirs.plans_dir, &p)?;
     if let (Some(c), Ok(bytes)) = (cache, std::fs::read(store::path_for(&dirs.plans_dir, fp))) {
         c.put_blob(&store::blob_name(fp), &bytes);
@@ -61,24 +64,13 @@ pub fn obtain(
     Ok((p, true))
 }
 
-fn check_gcc_version(s: &Settings, gcc: &str) -> Result<()> {
-    let Some(needed) = s.table.gcc_min_for(&s.tree.version_string) else {
-        return Ok(());
-    };
+/// The compiler's version judged for this tree (`compiler::judge`): an error, or a note to say.
+fn check_gcc_version(s: &Settings, gcc: &str) -> Result<Option<String>> {
     let found = crate::tool::compiler_version(gcc).ok_or_else(|| Error::ToolMissing {
         tool: gcc.to_string(),
         kind: ToolKind::Compiler,
     })?;
-    let parse = crate::config::platform::parse_version;
-    match (parse(&found), parse(needed)) {
-        (Some(f), Some(n)) if f < n => Err(Error::ToolTooOld {
-            tool: gcc.to_string(),
-            found,
-            needed: needed.to_string(),
-            device_os: s.tree.version_string.clone(),
-        }),
-        _ => Ok(()),
-    }
+    crate::config::compiler::judge(s, &found)
 }
 
 fn import_plan(
@@ -86,10 +78,8 @@ fn import_plan(
     app: Option<&App>,
     dirs: &BuildDirs,
     fp: &str,
-    gcc: &str,
     sources: &[PathBuf],
 ) -> Result<Plan> {
-    check_gcc_version(s, gcc)?;
     let platform = s.platform()?;
     let ctx = ImportContext {
         tree_root: s.tree.root.clone(),

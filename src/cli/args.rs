@@ -70,6 +70,11 @@ pub struct Global {
     /// instead of waiting for it.
     #[arg(long, global = true)]
     pub no_wait: bool,
+    /// Let a tree whose build/arm-tools.mk compares gcc versions as text (Device OS 0.4.4–2.0.x
+    /// and 3.0.0, which refuse gcc 10 to 19) through; pbuild checks the version as numbers
+    /// instead [project.toml `numeric_gcc_check = true`]. Nothing in the tree changes.
+    #[arg(long, global = true)]
+    pub numeric_gcc_check: bool,
     /// Write a Chrome trace of each build to FILE: pbuild's phases and every step with its job
     /// slot (open it in ui.perfetto.dev or chrome://tracing).
     #[arg(long, global = true, value_name = "FILE")]

@@ -31,6 +31,13 @@ pub(crate) fn build_with_progress(
             s.tree.root.display(),
             s.tree_origin
         ));
+        if let (Some(p), Some(origin)) = (&s.platform, &s.platform_origin) {
+            progress.line(&format!("platform {} (from {origin})", p.name));
+        }
+        progress.line(&format!(
+            "compiler {} (from {})",
+            s.compiler.gcc, s.compiler.origin
+        ));
     }
     // -q hides what the build says (importing, waiting for the lock), but not the timings that
     // PBUILD_TIMINGS=1 asked for.

@@ -104,6 +104,20 @@ pub fn hint(e: &Error) -> Option<String> {
         Error::ToolTooOld { .. } => Some(format!(
             "install a newer GNU Arm toolchain and put its bin/ first on PATH (Debian: apt-get install gcc-arm-none-eabi)\n{DOCTOR}"
         )),
+        Error::TreeGccCheck {
+            device_os,
+            found,
+            particle,
+            ..
+        } => Some(format!(
+            "{}or build with gcc {found} anyway: --numeric-gcc-check (or `numeric_gcc_check = true` in project.toml) lets the tree's check through without changing the tree, and pbuild compares the versions as numbers",
+            match particle {
+                Some(p) => format!(
+                    "with gcc {p}, the version Particle builds Device OS {device_os} with, the check passes: pbuild uses it when it is in ~/.particle/toolchains/gcc-arm/{p} (Particle Workbench installs it there) or given by `toolchain = \"<dir>\"`;\n"
+                ),
+                None => String::new(),
+            }
+        )),
         Error::Import { output, .. } if !output.is_empty() => {
             Some(format!("make said:\n{}", tail_lines(output, 15)))
         }

@@ -17,7 +17,10 @@ pub(crate) fn doctor(ctx: &Ctx<'_>, args: &DoctorArgs) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     let inputs = Inputs {
         settings: settings.as_ref(),
-        gcc: crate::tool::compiler(),
+        gcc: match &settings {
+            Ok(s) => s.compiler.gcc.clone(),
+            Err(_) => crate::tool::compiler(),
+        },
         dfu_util: &conn.tool,
         dfu_util_name: conn.tool.exe.display().to_string(),
         udev_dirs: doctor::UDEV_DIRS.iter().map(Into::into).collect(),

@@ -203,6 +203,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         launcher: g.launcher.clone(),
         no_pch: g.no_pch,
         no_wait: g.no_wait,
+        numeric_gcc_check: g.numeric_gcc_check,
         ..Overrides::default()
     };
     let ctx = Ctx {

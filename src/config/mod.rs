@@ -2,9 +2,11 @@
 //! with the place it came from; and the project they start from ([`Project`]: its root,
 //! project.toml and the platform table, read once per command).
 
+pub mod compiler;
 pub mod platform;
 pub mod project;
 pub mod properties;
+pub mod workbench;
 
 use std::path::{Path, PathBuf};
 
@@ -66,6 +68,8 @@ pub struct Overrides {
     pub no_pch: bool,
     /// `--no-wait`.
     pub no_wait: bool,
+    /// `--numeric-gcc-check`.
+    pub numeric_gcc_check: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +81,21 @@ pub struct App {
     pub by_name: bool,
     /// Where its sources are: the app's own and its vendored libraries'.
     pub layout: crate::sources::AppLayout,
+}
+
+/// What Workbench installed, for a hint.
+fn workbench_trees_hint() -> String {
+    let found: Vec<String> = workbench::device_os_trees()
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    match found.is_empty() {
+        true => "install it with Workbench (Particle: Install Local Compiler), or give the tree: --tree, `tree = \"…\"` in project.toml or DEVICE_OS_PATH".into(),
+        false => format!(
+            "installed: {}; install it with Workbench (Particle: Install Local Compiler), or give the tree with --tree",
+            found.join(", ")
+        ),
+    }
 }
 
 /// The nearest directory at or above `start` with a `project.toml` or a `project.properties`.
@@ -145,6 +164,8 @@ pub struct Settings {
     pub table: Table,
     pub project: Option<ProjectFile>,
     pub platform: Option<Platform>,
+    /// Where the platform came from: `--platform`, `project.toml:L:C`, `.vscode/settings.json (…)`.
+    pub platform_origin: Option<String>,
     pub tree: Tree,
     pub app: Option<App>,
     pub target: Target,
@@ -166,6 +187,10 @@ pub struct Settings {
     pub pch: bool,
     /// Fail instead of waiting when another pbuild holds the build directory.
     pub no_wait: bool,
+    /// The compiler this build runs, and why that one.
+    pub compiler: compiler::Compiler,
+    /// Let a tree's text comparison of gcc versions through (`compiler::TEXT_CHECK_VARS`).
+    pub numeric_gcc_check: bool,
     pub warnings: Vec<String>,
 }
 
@@ -192,18 +217,27 @@ impl Settings {
             .filter(|r| r.join(crate::sources::PROPERTIES).is_file())
             .cloned();
 
-        let platform = {
+        // A Workbench project without a project.toml: its .vscode/settings.json says the
+        // platform and the Device OS version (whose tree Workbench keeps in ~/.particle).
+        let vscode = match (&project, &properties_dir) {
+            (None, Some(dir)) => workbench::VsCode::load(dir)?.unwrap_or_default(),
+            _ => workbench::VsCode::default(),
+        };
+        let (platform, platform_origin) = {
             let given = match (
                 &o.platform,
                 project.as_ref().and_then(|p| p.platform.clone()),
+                vscode.platform.clone(),
             ) {
-                (Some(p), _) => Some((p.clone(), "--platform".to_string())),
-                (None, Some(l)) => Some((l.value, l.location)),
-                (None, None) => None,
+                (Some(p), _, _) => Some((p.clone(), "--platform".to_string())),
+                (None, Some(l), _) | (None, None, Some(l)) => Some((l.value, l.location)),
+                (None, None, None) => None,
             };
             match given {
-                None => None,
-                Some((name, origin)) => Some(table.platform(&name, &origin)?.clone()),
+                None => (None, None),
+                Some((name, origin)) => {
+                    (Some(table.platform(&name, &origin)?.clone()), Some(origin))
+                }
             }
         };
 
@@ -248,6 +282,27 @@ impl Settings {
                         .map(|t| (t.value.clone(), t.location.clone()))
                 })
             })
+            .map(Ok)
+            .or_else(|| {
+                // `device_os = "2.3.1"`, or Workbench's `particle.firmwareVersion`: the tree
+                // Workbench installed for that version.
+                from_file
+                    .and_then(|p| p.device_os.as_ref())
+                    .or(vscode.device_os.as_ref())
+                    .map(|v| match workbench::device_os_tree(&v.value) {
+                        Ok(tree) => Ok((tree, v.location.clone())),
+                        Err(place) => Err(Error::Config {
+                            location: v.location.clone(),
+                            message: format!(
+                                "Device OS {} is not installed where Particle Workbench keeps it ({})",
+                                v.value,
+                                place.display()
+                            ),
+                            suggestion: Some(workbench_trees_hint()),
+                        }),
+                    })
+            })
+            .transpose()?
             .or_else(|| {
                 std::env::var_os("DEVICE_OS_PATH")
                     .filter(|v| !v.is_empty())
@@ -403,10 +458,19 @@ impl Settings {
             || from_file
                 .and_then(|p| p.pch.as_ref())
                 .is_some_and(|p| !p.value));
+        let compiler = compiler::choose(
+            from_file.and_then(|p| p.toolchain.as_ref()),
+            table.gcc_for(&tree.version_string),
+        )?;
+        let numeric_gcc_check = o.numeric_gcc_check
+            || from_file
+                .and_then(|p| p.numeric_gcc_check.as_ref())
+                .is_some_and(|v| v.value);
         Ok(Settings {
             table,
             project,
             platform,
+            platform_origin,
             tree,
             app,
             target,
@@ -418,6 +482,8 @@ impl Settings {
             cache,
             launcher,
             pch,
+            compiler,
+            numeric_gcc_check,
             no_wait: o.no_wait,
             warnings,
         })

@@ -61,6 +61,9 @@ pub struct ToolchainRequirement {
     #[serde(default)]
     pub to: Option<String>,
     pub gcc_min: String,
+    /// The version Particle builds this range with (Workbench's manifests); pbuild looks for it.
+    #[serde(default)]
+    pub gcc: Option<String>,
 }
 
 impl Platform {
@@ -176,17 +179,27 @@ impl Table {
             .collect()
     }
 
-    /// The minimum gcc version for a Device OS version, if the table has a range for it.
-    pub fn gcc_min_for(&self, device_os: &str) -> Option<&str> {
+    /// The table's range for a Device OS version.
+    fn toolchain_for(&self, device_os: &str) -> Option<&ToolchainRequirement> {
         let v = parse_version(device_os)?;
-        self.toolchains.iter().find_map(|t| {
-            let from = parse_version(&t.from)?;
+        self.toolchains.iter().find(|t| {
+            let from = parse_version(&t.from);
             let below_to = match &t.to {
-                Some(to) => v < parse_version(to)?,
+                Some(to) => parse_version(to).is_some_and(|to| v < to),
                 None => true,
             };
-            (v >= from && below_to).then_some(t.gcc_min.as_str())
+            from.is_some_and(|from| v >= from) && below_to
         })
+    }
+
+    /// The minimum gcc version for a Device OS version, if the table has a range for it.
+    pub fn gcc_min_for(&self, device_os: &str) -> Option<&str> {
+        self.toolchain_for(device_os).map(|t| t.gcc_min.as_str())
+    }
+
+    /// The gcc version Particle builds a Device OS version with, if the table says.
+    pub fn gcc_for(&self, device_os: &str) -> Option<&str> {
+        self.toolchain_for(device_os)?.gcc.as_deref()
     }
 }
 
@@ -256,6 +269,10 @@ mod tests {
         assert_eq!(t.gcc_min_for("1.5.2"), Some("5.3.1"));
         assert_eq!(t.gcc_min_for("3.1.0"), Some("10.2.1"));
         assert_eq!(t.gcc_min_for("0.5.0"), None);
+        assert_eq!(t.gcc_for("1.5.2"), Some("5.3.1"));
+        assert_eq!(t.gcc_for("2.3.1"), Some("9.2.1"));
+        assert_eq!(t.gcc_for("3.3.1"), Some("10.2.1"));
+        assert_eq!(t.gcc_for("0.6.4"), None, "no Workbench manifest for 0.6");
         assert!(parse_version("12.2.1") > parse_version("9.2.1"));
     }
 

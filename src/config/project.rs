@@ -20,6 +20,9 @@ const KEYS: &[&str] = &[
     "launcher",
     "pch",
     "compile_commands",
+    "device_os",
+    "toolchain",
+    "numeric_gcc_check",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +38,9 @@ struct Raw {
     launcher: Option<Spanned<String>>,
     pch: Option<Spanned<bool>>,
     compile_commands: Option<Spanned<bool>>,
+    device_os: Option<Spanned<String>>,
+    toolchain: Option<Spanned<String>>,
+    numeric_gcc_check: Option<Spanned<bool>>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -65,6 +71,13 @@ pub struct ProjectFile {
     pub pch: Option<Located<bool>>,
     /// `compile_commands = false`: no compile_commands.json; `true`: also inside the tree.
     pub compile_commands: Option<Located<bool>>,
+    /// `device_os = "2.3.1"`: the tree Workbench installed for that version.
+    pub device_os: Option<Located<String>>,
+    /// `toolchain = "9.2.1"` (a compiler Workbench installed) or a toolchain directory.
+    pub toolchain: Option<Located<String>>,
+    /// `numeric_gcc_check = true`: let a tree whose arm-tools.mk compares gcc versions as
+    /// text through; pbuild checks the version as numbers instead.
+    pub numeric_gcc_check: Option<Located<bool>>,
     /// `file:line:col: unknown key … (did you mean …?)`
     pub warnings: Vec<String>,
 }
@@ -231,6 +244,23 @@ impl ProjectFile {
                 value: v.into_inner(),
             }),
             compile_commands: raw.compile_commands.map(|v| Located {
+                location: at(v.span()),
+                value: v.into_inner(),
+            }),
+            device_os: raw.device_os.map(plain),
+            // A directory is relative to project.toml; a version stays as written.
+            toolchain: raw.toolchain.map(|v| {
+                let location = at(v.span());
+                let value = v.into_inner();
+                match value.contains('/') {
+                    true => Located {
+                        value: dir.join(&value).display().to_string(),
+                        location,
+                    },
+                    false => Located { value, location },
+                }
+            }),
+            numeric_gcc_check: raw.numeric_gcc_check.map(|v| Located {
                 location: at(v.span()),
                 value: v.into_inner(),
             }),

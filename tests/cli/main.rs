@@ -21,3 +21,4 @@ mod sketch;
 mod ui;
 mod usb;
 mod watch;
+mod workbench;

@@ -424,6 +424,9 @@ fn compile_commands_are_the_commands_pbuild_ran() {
                 "2",
                 "--target",
                 target,
+                // Every compile runs (the log is of the compiles that ran): none from the
+                // cache, which serves `modules` the compiles `main` already did.
+                "--no-cache",
             ])
             .current_dir(&proj)
             .env("PATH", f.path_env())
