@@ -46,6 +46,11 @@ impl BuildDirs {
         self.build_dir.join("images")
     }
 
+    /// The build log of this build directory (`work::db`).
+    pub fn db_path(&self) -> PathBuf {
+        self.build_dir.join("db")
+    }
+
     /// The directories of a build of `s` with the app `app` (the settings' app, perhaps behind a
     /// make-safe link) and the compiler at `gcc`.
     pub fn of(s: &Settings, app: Option<&App>, gcc: &Path) -> Result<BuildDirs> {

@@ -1,6 +1,6 @@
 //! The build state: what each step ran with last time (command, tool, input and output stamps).
 //!
-//! File format (little-endian), in `<target>/.pbuild/db`:
+//! File format (little-endian), in `<target>/.pbuild/build/<build dir>/db`, one per build directory:
 //! ```text
 //! header  : b"PBUILDDB" u32 version
 //! record* : u32 payload_len  u64 xxh3(payload)  payload
