@@ -5,6 +5,7 @@
 #   DEVICE_OS_PATH=~/device-os bash bench/run.sh   # also a real tree (its build/target is used by make)
 #
 # Cases: no-op main, no-op modules, edit one app file (main; also without the precompiled header),
+# the first main after modules (from the cache modules filled, vs a physical build),
 # clean modules build (make -j1 `clean all` vs pbuild -j2 --no-cache after `pbuild clean`), pbuild's
 # cold build (plan import included), the rebuild after `pbuild clean` from the content cache vs the
 # physical one, the switch back to a platform built before, and ccache as launcher vs pbuild's cache.
@@ -65,6 +66,13 @@ bench_tree() { # name tree platform app
     --prepare "$pb clean --platform $platform" \
     -n "pbuild -j2 --no-cache (physical build)" "$pb --no-cache build --target modules -j 2" \
     -n "pbuild -j2 (from the content cache)" "$pb build --target modules -j 2" >&2
+  # The first main after modules: every compile from the cache modules filled (build dirs differ).
+  local mam="$work/pbuild-cache-main-after-modules"
+  hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-main-after-modules.json" \
+    --prepare "sh -c 'rm -rf $out $mam && PBUILD_CACHE_DIR=$mam $pb build --target modules -j 2 >/dev/null'" \
+    -n "pbuild -j2 --no-cache main after modules" "$pb --no-cache build --target main -j 2" \
+    -n "pbuild -j2 main after modules (cache filled by modules)" "PBUILD_CACHE_DIR=$mam $pb build --target main -j 2" >&2
+  $pb build --target modules -j 2 >/dev/null
   local other="photon"
   [ "$platform" = photon ] && other="p1"
   local pbo="$PBUILD --tree $tree --target-dir $out --platform $other --app $app -q"
@@ -101,7 +109,9 @@ cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 gcc = subprocess.run(["arm-none-eabi-gcc", "-dumpfullversion"], capture_output=True, text=True).stdout.strip()
 print("# Benchmarks\n")
 print(f"Measured by `bash bench/run.sh` on {datetime.date.today()} ({cpu} cores, arm-none-eabi-gcc {gcc}).")
-print("Medians of hyperfine runs; make and pbuild measured in the same run. Ratio = make / pbuild.\n")
+load = " / ".join(open("/proc/loadavg").read().split()[:3])
+print("Medians of hyperfine runs; make and pbuild measured in the same run. Ratio = make / pbuild.")
+print(f"Load average (1 / 5 / 15 min) when the run ended: {load}; other work on the machine slows both alike.\n")
 for name in ["bundled", "real"]:
     files = sorted(f for f in os.listdir(d) if f.startswith(name + "-"))
     if not files: continue
