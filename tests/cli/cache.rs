@@ -384,3 +384,111 @@ fn the_first_main_after_modules_compiles_nothing_again() {
         uncached(&f, "plain", &["--app", "blink", "build"], &[])
     );
 }
+
+/// A free TCP port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn distcc_on_two_loopback_daemons_serves_a_clean_build_with_the_same_binaries() {
+    use std::os::unix::process::CommandExt;
+    // Two distccd "hosts" on two loopback ports (issue 14 item 6): launcher = "distcc" sends the
+    // compiles to them, never compiling locally behind our back (DISTCC_FALLBACK=0).
+    let f = Fixture::new();
+    let logs = f.path().join("distcc-logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // distccd forks workers: each daemon gets a process group of its own, stopped as a whole.
+    struct Daemons(Vec<std::process::Child>);
+    impl Drop for Daemons {
+        fn drop(&mut self) {
+            for c in &mut self.0 {
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", "--", &format!("-{}", c.id())])
+                    .status();
+                let _ = c.wait();
+            }
+        }
+    }
+    let ports = [free_port(), free_port()];
+    let mut daemons = Daemons(Vec::new());
+    for port in ports {
+        let child = std::process::Command::new("distccd")
+            .args([
+                "--daemon",
+                "--no-detach",
+                "--listen",
+                "127.0.0.1",
+                "--allow",
+                "127.0.0.1",
+            ])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--jobs",
+                "2",
+                "--log-level=info",
+            ])
+            // Compilers by path, not only those masqueraded in /usr/lib/distcc: loopback only.
+            .arg("--enable-tcp-insecure")
+            // Its log on stderr, into a file opened here: distccd drops root for its own user,
+            // which may not write into this test's private directory.
+            .arg("--log-stderr")
+            .stderr(std::fs::File::create(logs.join(format!("{port}.log"))).unwrap())
+            .process_group(0)
+            .spawn()
+            .expect("distccd is needed for this test (apt-get install distcc)");
+        daemons.0.push(child);
+    }
+    // Until both listen.
+    for port in ports {
+        let ready = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(ready, "distccd on port {port} did not start");
+    }
+    let hosts = format!("127.0.0.1:{}/2 127.0.0.1:{}/2", ports[0], ports[1]);
+    let distcc_dir = f.path().join("distcc-client");
+    std::fs::create_dir_all(&distcc_dir).unwrap();
+    let env = [
+        ("DISTCC_HOSTS", hosts.as_str()),
+        ("DISTCC_FALLBACK", "0"),
+        ("DISTCC_SKIP_LOCAL_RETRY", "1"),
+        ("DISTCC_DIR", distcc_dir.to_str().unwrap()),
+    ];
+    let args = [
+        "--no-cache",
+        "--launcher",
+        "distcc",
+        "build",
+        "--target",
+        "modules",
+        "--app",
+        "blink",
+        "-j",
+        "4",
+    ];
+    let r = build(&f, &f.path().join("out"), &args, &env).ok();
+    assert_eq!(
+        bins(&r),
+        uncached(
+            &f,
+            "plain",
+            &["build", "--target", "modules", "--app", "blink"],
+            &[]
+        ),
+        "distcc's binaries differ"
+    );
+    // Both hosts compiled.
+    drop(daemons);
+    for port in ports {
+        let log = std::fs::read_to_string(logs.join(format!("{port}.log"))).unwrap_or_default();
+        let done = log.matches("COMPILE_OK").count();
+        assert!(done > 0, "distccd on port {port} compiled nothing:\n{log}");
+    }
+}
