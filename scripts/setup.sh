@@ -3,7 +3,7 @@
 set -euo pipefail
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib make dfu-util libusb-1.0-0-dev pkg-config xxd
-          libarchive-zip-perl hyperfine python3 ccache sccache distcc)
+          libarchive-zip-perl hyperfine python3 ccache sccache distcc redis-server)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -492,3 +492,77 @@ fn distcc_on_two_loopback_daemons_serves_a_clean_build_with_the_same_binaries() 
         assert!(done > 0, "distccd on port {port} compiled nothing:\n{log}");
     }
 }
+
+#[test]
+fn a_second_user_gets_hits_from_a_shared_redis_cache() {
+    // A team's shared cache (issue 14 item 6): Debian's redis-server on loopback as the remote
+    // storage of ccache; two users with cache directories of their own. (Debian's sccache,
+    // 0.4.0-pre.6, is built without its Redis backend: "cache type is not enabled".)
+    use std::os::unix::process::CommandExt;
+    let f = Fixture::new();
+    let port = free_port();
+    struct Redis(std::process::Child);
+    impl Drop for Redis {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _redis = Redis(
+        std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--dir", f.path().to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("redis-server is needed for this test (apt-get install redis-server)"),
+    );
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "redis-server on port {port} did not start");
+    let remote = format!("redis://127.0.0.1:{port}");
+    let args = [
+        "--no-cache",
+        "--launcher",
+        "ccache",
+        "build",
+        "--target",
+        "modules",
+        "--app",
+        "blink",
+    ];
+    let user = |name: &str| {
+        let dir = f.path().join(format!("ccache-{name}"));
+        let r = build(
+            &f,
+            &f.path().join(format!("out-{name}")),
+            &args,
+            &[
+                ("CCACHE_DIR", dir.to_str().unwrap()),
+                ("CCACHE_REMOTE_STORAGE", remote.as_str()),
+            ],
+        )
+        .ok();
+        (r, ccache_stats(&dir))
+    };
+    let (first, a) = user("alice");
+    assert!(a["remote_storage_write"] > 30, "{a:?}");
+    let (second, b) = user("bob");
+    // Bob's own cache was empty: his hits came from Redis, for all but the compiles whose
+    // command names his own build directory (the app's, with its precompiled header's path).
+    assert_eq!(b["local_storage_hit"], 0, "{b:?}");
+    assert!(
+        b["remote_storage_hit"] * 10 >= a["cache_miss"] * 9 && a["cache_miss"] > 30,
+        "bob: {b:?}\nalice: {a:?}"
+    );
+    assert_eq!(bins(&second), bins(&first), "the binaries differ");
+}
