@@ -157,7 +157,7 @@ fn gcc_fix(os: &str) -> String {
 
 /// What Particle Workbench installed (`~/.particle/toolchains`), when it is there.
 fn workbench() -> Option<Check> {
-    use crate::config::{compiler, workbench};
+    use crate::config::workbench;
     let dir = workbench::toolchains_dir().filter(|d| d.is_dir())?;
     let list = |v: Vec<(String, PathBuf)>| match v.is_empty() {
         true => "none".to_string(),
@@ -169,7 +169,7 @@ fn workbench() -> Option<Check> {
             "{}: Device OS {}; gcc {}",
             dir.display(),
             list(workbench::device_os_trees()),
-            list(workbench::compilers(&compiler::prefix()))
+            list(workbench::compilers(&crate::tool::gcc_prefix()))
         ),
     ))
 }
@@ -226,8 +226,10 @@ fn gcc(i: &Inputs<'_>, on_command: &mut dyn FnMut(&[String])) -> Vec<Check> {
                         s.compiler.particle.as_deref().unwrap_or("?")
                     ),
                     format!(
-                        "for the same code as Particle's: Particle Workbench installs gcc {0} in ~/.particle/toolchains/gcc-arm/{0}, where pbuild finds it; or set `toolchain = \"<its directory>\"` in project.toml",
-                        s.compiler.particle.as_deref().unwrap_or("?")
+                        "for the same code as Particle's: {}",
+                        crate::config::compiler::how_to_get(
+                            s.compiler.particle.as_deref().unwrap_or("?")
+                        )
                     ),
                 ),
                 Ok(None) => Check::ok(

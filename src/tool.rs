@@ -58,9 +58,14 @@ pub fn compiler_version(gcc: &str) -> Option<String> {
     (out.status.success() && !v.is_empty()).then_some(v)
 }
 
+/// `GCC_PREFIX`, as Device OS's makefiles read it (`arm-none-eabi-` when unset).
+pub fn gcc_prefix() -> String {
+    std::env::var("GCC_PREFIX").unwrap_or_else(|_| "arm-none-eabi-".into())
+}
+
 /// The C compiler Device OS's makefiles will call (`$(GCC_ARM_PATH)arm-none-eabi-gcc`).
 pub fn compiler() -> String {
-    let prefix = std::env::var("GCC_PREFIX").unwrap_or_else(|_| "arm-none-eabi-".into());
+    let prefix = gcc_prefix();
     match std::env::var("GCC_ARM_PATH") {
         Ok(dir) if !dir.is_empty() => format!("{}/{prefix}gcc", dir.trim_end_matches('/')),
         _ => format!("{prefix}gcc"),

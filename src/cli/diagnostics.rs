@@ -113,7 +113,8 @@ pub fn hint(e: &Error) -> Option<String> {
             "{}or build with gcc {found} anyway: --numeric-gcc-check (or `numeric_gcc_check = true` in project.toml) lets the tree's check through without changing the tree, and pbuild compares the versions as numbers",
             match particle {
                 Some(p) => format!(
-                    "with gcc {p}, the version Particle builds Device OS {device_os} with, the check passes: pbuild uses it when it is in ~/.particle/toolchains/gcc-arm/{p} (Particle Workbench installs it there) or given by `toolchain = \"<dir>\"`;\n"
+                    "with gcc {p}, the version Particle builds Device OS {device_os} with, the check passes: {};\n",
+                    crate::config::compiler::how_to_get(p)
                 ),
                 None => String::new(),
             }

@@ -27,21 +27,15 @@ pub struct Compiler {
     pub particle: Option<String>,
 }
 
-/// `GCC_PREFIX`, as Device OS's makefiles read it.
-pub fn prefix() -> String {
-    std::env::var("GCC_PREFIX").unwrap_or_else(|_| "arm-none-eabi-".into())
-}
-
 /// Chooses the compiler: `GCC_ARM_PATH` (make reads it by itself), then a `toolchain` setting (a
 /// version Workbench installed, or a directory), then Particle's version for the tree from
 /// Workbench, then PATH.
 pub fn choose(toolchain: Option<&Located<String>>, particle: Option<&str>) -> Result<Compiler> {
-    let prefix = prefix();
+    let prefix = crate::tool::gcc_prefix();
     let particle = particle.map(str::to_string);
-    if let Some(dir) = std::env::var_os("GCC_ARM_PATH").filter(|d| !d.is_empty()) {
-        let dir = PathBuf::from(dir);
+    if std::env::var_os("GCC_ARM_PATH").is_some_and(|d| !d.is_empty()) {
         return Ok(Compiler {
-            gcc: dir.join(format!("{prefix}gcc")).display().to_string(),
+            gcc: crate::tool::compiler(),
             make_dir: None,
             origin: "GCC_ARM_PATH".into(),
             particle,
@@ -73,7 +67,7 @@ pub fn choose(toolchain: Option<&Located<String>>, particle: Option<&str>) -> Re
         return Ok(chosen(bin, &prefix, origin, particle));
     }
     Ok(Compiler {
-        gcc: format!("{prefix}gcc"),
+        gcc: crate::tool::compiler(),
         make_dir: None,
         origin: "PATH".into(),
         particle,
@@ -165,6 +159,14 @@ impl TreeCheck {
     }
 }
 
+/// Where to get gcc `version` so that pbuild uses it: the one piece of advice the build's note,
+/// doctor and the text-check hint all give.
+pub fn how_to_get(version: &str) -> String {
+    format!(
+        "Particle Workbench installs gcc {version} in ~/.particle/toolchains/gcc-arm/{version}, where pbuild finds it; or set `toolchain = \"<its directory>\"` in project.toml"
+    )
+}
+
 /// What a compiler of version `found` means for a tree: refused by pbuild (too old), stopped by
 /// the tree's own check, or fine; and a note when it is not the one Particle uses. Shared by the
 /// build and `doctor`, so doctor predicts what the build does.
@@ -196,8 +198,10 @@ pub fn judge(s: &super::Settings, found: &str) -> Result<Option<String>> {
     }
     Ok(match &s.compiler.particle {
         Some(p) if parse_version(p) != parse_version(found) => Some(format!(
-            "note: Particle builds Device OS {device_os} with gcc {p}; this build uses gcc {found} ({}, from {}), whose code differs in size and bytes from Particle's. For gcc {p}: Particle Workbench installs it in ~/.particle/toolchains/gcc-arm/{p}, where pbuild finds it, or set `toolchain = \"<its directory>\"` in project.toml",
-            s.compiler.gcc, s.compiler.origin
+            "note: Particle builds Device OS {device_os} with gcc {p}; this build uses gcc {found} ({}, from {}), whose code differs in size and bytes from Particle's. {}",
+            s.compiler.gcc,
+            s.compiler.origin,
+            how_to_get(p)
         )),
         _ => None,
     })
