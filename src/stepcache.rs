@@ -161,20 +161,20 @@ impl Cache {
         places
     }
 
-    /// `s` with this step's own places replaced by their markers.
-    fn unplace(step: &PlanStep, s: &str) -> String {
+    /// `s` with a step's own places ([`Cache::placements`]) replaced by their markers.
+    fn unplace(places: &[(String, String)], s: &str) -> String {
         let mut s = s.to_string();
-        for (real, marker) in Self::placements(step) {
-            s = s.replace(&real, &marker);
+        for (real, marker) in places {
+            s = s.replace(real, marker);
         }
         s
     }
 
-    /// The inverse of [`Cache::unplace`], with this step's places.
-    fn place(step: &PlanStep, s: &str) -> String {
+    /// The inverse of [`Cache::unplace`].
+    fn place(places: &[(String, String)], s: &str) -> String {
         let mut s = s.to_string();
-        for (real, marker) in Self::placements(step) {
-            s = s.replace(&marker, &real);
+        for (real, marker) in places {
+            s = s.replace(marker, real);
         }
         s
     }
@@ -229,12 +229,13 @@ impl Cache {
         add(&format!("{:?}", step.kind));
         add(&hex(self.tool(&step.argv[0])));
         add(&self.norm(&step.cwd.display().to_string()));
+        let places = Self::placements(step);
         for w in &step.argv {
-            add(&self.norm(&Self::unplace(step, w)));
+            add(&self.norm(&Self::unplace(&places, w)));
         }
         add("inputs");
         for i in &step.inputs {
-            add(&self.norm(&Self::unplace(step, &i.display().to_string())));
+            add(&self.norm(&Self::unplace(&places, &i.display().to_string())));
             add(&hex(self.content(i)?));
         }
         add("env");
@@ -290,7 +291,7 @@ impl Cache {
                 return false;
             };
             let bytes = if Some(out) == step.depfile.as_ref() {
-                let text = Self::place(step, &String::from_utf8_lossy(&bytes));
+                let text = Self::place(&Self::placements(step), &String::from_utf8_lossy(&bytes));
                 self.denorm(&text).into_bytes()
             } else {
                 bytes
@@ -349,7 +350,7 @@ impl Cache {
         for (i, out) in step.outputs.iter().enumerate().rev() {
             let bytes = std::fs::read(out).ok()?;
             let bytes = if Some(out) == step.depfile.as_ref() {
-                let text = Self::unplace(step, &String::from_utf8_lossy(&bytes));
+                let text = Self::unplace(&Self::placements(step), &String::from_utf8_lossy(&bytes));
                 self.norm(&text).into_bytes()
             } else {
                 bytes

@@ -115,13 +115,12 @@ impl Tree {
             found.iter().filter_map(|f| f.parent()).collect();
         let wildcards = [self.root.join("modules"), self.root.join("build")];
         let dirs = dirs
-            .iter()
+            .into_iter()
             .filter(|d| {
-                *d == &self.root
+                *d == self.root
                     || holding.contains(d.as_path())
                     || wildcards.iter().any(|w| d.starts_with(w))
             })
-            .cloned()
             .collect();
         (found, dirs)
     }
