@@ -32,15 +32,29 @@ use crate::work::{self, Graph, Reporter, ToolIds};
 
 /// Copies each image of a successful build from its build directory to `dir` (`target/<platform>`),
 /// where the user and `flash` find it; a file already there with the same bytes is left alone.
+/// A copy carries the time of the file it copies, so a no-op compares two stamps instead of
+/// reading both files (the ELFs of a real tree's modules are megabytes each).
 fn publish(steps: &[PlanStep], platform: &str, dir: &Path) -> Result<Vec<Artifact>> {
+    use crate::fsutil::Stamp;
     let mut artifacts = Vec::new();
     for img in steps.iter().filter_map(|st| st.image.as_ref()) {
         let place = |built: &Path| -> Result<PathBuf> {
             let name = built.file_name().unwrap_or(built.as_os_str());
             let shown = dir.join(name);
+            let stamp = Stamp::of(built);
+            if stamp.exists() && Stamp::of(&shown) == stamp {
+                return Ok(shown);
+            }
             let bytes = std::fs::read(built).map_err(|e| Error::io(built, e))?;
             if std::fs::read(&shown).ok().as_deref() != Some(&bytes[..]) {
                 crate::fsutil::write_atomic(&shown, &bytes).map_err(|e| Error::io(&shown, e))?;
+                let copied_time = std::fs::metadata(built).and_then(|m| m.modified());
+                if let Ok(t) = copied_time {
+                    let _ = std::fs::File::options()
+                        .write(true)
+                        .open(&shown)
+                        .and_then(|f| f.set_modified(t));
+                }
             }
             Ok(shown)
         };
