@@ -231,13 +231,29 @@ fn a_changed_tool_misses() {
     s.argv[0] = tool.display().to_string();
     through(&t.cache, &s, &t.header);
     write(&tool, "#!/bin/sh\n# a new version\n");
-    let fresh = Cache::open(
+    let fresh = reopened(&t);
+    wipe(&s);
+    assert!(!through(&fresh, &s, &t.header));
+}
+
+/// Compile step number `k`: a source of its own (k bytes longer than 1000) and its own outputs.
+fn numbered_step(t: &Setup, k: usize) -> PlanStep {
+    let src = t.dir.join(format!("s{k}.c"));
+    write(&src, &"x".repeat(1000 + k));
+    let mut s = step(&t.dir, &src, "");
+    s.outputs[0] = t.dir.join(format!("target/build/{k}.o"));
+    s.outputs[1] = t.dir.join(format!("target/build/{k}.o.d"));
+    s.depfile = Some(s.outputs[1].clone());
+    s
+}
+
+/// The setup's cache opened again, as the next pbuild run opens it.
+fn reopened(t: &Setup) -> Cache {
+    Cache::open(
         &t.dir.join("cache"),
         crate::config::DEFAULT_CACHE_LIMIT,
         &t.dir.join("target"),
-    );
-    wipe(&s);
-    assert!(!through(&fresh, &s, &t.header));
+    )
 }
 
 #[test]
@@ -246,12 +262,7 @@ fn eviction_drops_the_least_recently_used() {
     let dir = t.dir.join("cache");
     let mut steps = Vec::new();
     for k in 0..4 {
-        let src = t.dir.join(format!("s{k}.c"));
-        write(&src, &"x".repeat(1000 + k));
-        let mut s = step(&t.dir, &src, "");
-        s.outputs[0] = t.dir.join(format!("target/build/{k}.o"));
-        s.outputs[1] = t.dir.join(format!("target/build/{k}.o.d"));
-        s.depfile = Some(s.outputs[1].clone());
+        let s = numbered_step(&t, k);
         through(&t.cache, &s, &t.header);
         steps.push(s);
         std::thread::sleep(std::time::Duration::from_millis(15));
@@ -265,11 +276,7 @@ fn eviction_drops_the_least_recently_used() {
     evict(&dir, limit);
     let after = stats(&dir, limit);
     assert!(after.bytes <= limit / 10 * 9, "{} > {limit}", after.bytes);
-    let fresh = Cache::open(
-        &dir,
-        crate::config::DEFAULT_CACHE_LIMIT,
-        &t.dir.join("target"),
-    );
+    let fresh = reopened(&t);
     for s in &steps {
         wipe(s);
     }
@@ -286,12 +293,7 @@ fn eviction_drops_precompiled_headers_before_objects() {
     let dir = t.dir.join("cache");
     let mut steps = Vec::new();
     for k in 0..4 {
-        let src = t.dir.join(format!("s{k}.c"));
-        write(&src, &"x".repeat(1000 + k));
-        let mut s = step(&t.dir, &src, "");
-        s.outputs[0] = t.dir.join(format!("target/build/{k}.o"));
-        s.outputs[1] = t.dir.join(format!("target/build/{k}.o.d"));
-        s.depfile = Some(s.outputs[1].clone());
+        let s = numbered_step(&t, k);
         let k_ = t.cache.key(&s).unwrap();
         let start = crate::work::now_ns();
         fake_run(&s, &t.header);
@@ -308,11 +310,7 @@ fn eviction_drops_precompiled_headers_before_objects() {
     let before = stats(&dir, 0);
     // Room for everything but a few hundred bytes: LRU would drop the oldest object.
     evict(&dir, before.bytes - 300);
-    let fresh = Cache::open(
-        &dir,
-        crate::config::DEFAULT_CACHE_LIMIT,
-        &t.dir.join("target"),
-    );
+    let fresh = reopened(&t);
     for s in &steps {
         wipe(s);
     }
@@ -334,10 +332,6 @@ fn clear_empties_and_counts_stay_consistent() {
     let st = stats(&t.dir.join("cache"), crate::config::DEFAULT_CACHE_LIMIT);
     assert_eq!((st.entries, st.hits, st.misses), (0, 0, 0));
     wipe(&s);
-    let fresh = Cache::open(
-        &t.dir.join("cache"),
-        crate::config::DEFAULT_CACHE_LIMIT,
-        &t.dir.join("target"),
-    );
+    let fresh = reopened(&t);
     assert!(!through(&fresh, &s, &t.header));
 }
