@@ -6,7 +6,8 @@
 #
 # Cases: no-op main, no-op modules, edit one app file (main; also without the precompiled header),
 # the first main after modules (from the cache modules filled, vs a physical build),
-# clean modules build (make -j1 `clean all` vs pbuild -j2 --no-cache after `pbuild clean`), pbuild's
+# clean modules build (make -j1 `clean all` vs pbuild -j2 and -j1 --no-cache after `pbuild clean`, and
+# -j2 --exact-elf; the .bin files are compared with make's), pbuild's
 # cold build (plan import included), the rebuild after `pbuild clean` from the content cache vs the
 # physical one, the switch back to a platform built before, and ccache as launcher vs pbuild's cache.
 # pbuild's content cache lives in a private directory of this run.
@@ -54,10 +55,27 @@ bench_tree() { # name tree platform app
     -n "pbuild --no-pch" "$pb --no-pch build --target main" \
     -n "pbuild (precompiled Particle.h)" "$pb build --target main" >&2
   cp "$work/app.orig" "$appfile"
+  # Clean modules: make -j1 against pbuild at -j2 and -j1 (equivalent variants compiled once) and
+  # with --exact-elf (every variant compiled). The -j2 build runs last: its .bin files are compared
+  # with make's below.
+  local clean="$pb clean --platform $platform"
   hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-clean-modules.json" \
-    --prepare true --prepare "$pb clean --platform $platform" \
+    --prepare true --prepare "$clean" --prepare "$clean" --prepare "$clean" \
     -n "make -j1 clean all" "make -s -C $tree/modules PLATFORM=$platform APP=$app clean all" \
+    -n "pbuild -j2 --no-cache --exact-elf (after pbuild clean)" "$pb --no-cache --exact-elf build --target modules -j 2" \
+    -n "pbuild -j1 --no-cache (after pbuild clean)" "$pb --no-cache build --target modules -j 1" \
     -n "pbuild -j2 --no-cache (after pbuild clean)" "$pb --no-cache build --target modules -j 2" >&2
+  local id
+  case "$platform" in photon) id=6 ;; p1) id=8 ;; electron) id=10 ;; *) id=x ;; esac
+  for bin in "$out/$platform"/*.bin; do
+    local theirs
+    theirs="$(find "$tree/build/target" -path "*platform-$id-m*" -name "$(basename "$bin")" | head -1)"
+    if [ -n "$theirs" ] && cmp -s "$bin" "$theirs"; then
+      echo "$(basename "$bin"): identical to make's" >> "$results/$name-identical.txt"
+    else
+      echo "$(basename "$bin"): DIFFERS from make's (${theirs:-none found})" >> "$results/$name-identical.txt"
+    fi
+  done
   hyperfine -r "$SLOW_RUNS" --export-json "$results/$name-cold-modules.json" \
     --prepare "rm -rf $out" \
     -n "pbuild -j2 --no-cache (cold: plan import included)" "$pb --no-cache build --target modules -j 2" >&2
@@ -113,7 +131,7 @@ load = " / ".join(open("/proc/loadavg").read().split()[:3])
 print("Medians of hyperfine runs; make and pbuild measured in the same run. Ratio = make / pbuild.")
 print(f"Load average (1 / 5 / 15 min) when the run ended: {load}; other work on the machine slows both alike.\n")
 for name in ["bundled", "real"]:
-    files = sorted(f for f in os.listdir(d) if f.startswith(name + "-"))
+    files = sorted(f for f in os.listdir(d) if f.startswith(name + "-") and f.endswith(".json"))
     if not files: continue
     print(f"## {'Bundled example tree (examples/device-os-mini)' if name == 'bundled' else 'Real Device OS tree'}\n")
     print("| case | command | median | ratio |\n|---|---|---|---|")
@@ -127,6 +145,12 @@ for name in ["bundled", "real"]:
             shown = f"{m * 1000:.1f} ms" if m < 1 else f"{m:.2f} s"
             print(f"| {case} | {r['command']} | {shown} | {ratio} |")
     print()
+    same = os.path.join(d, f"{name}-identical.txt")
+    if os.path.exists(same):
+        print("The `.bin` files of the last clean `modules` build (pbuild -j2, variants compiled once) against make's `clean all`:\n")
+        for line in open(same):
+            print(f"- {line.strip()}")
+        print()
 w = os.path.join(d, "watch.json")
 if os.path.exists(w):
     r = json.load(open(w))

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod plans;
 pub mod runner;
 pub mod timings;
+pub mod variants;
 
 use std::path::{Path, PathBuf};
 
@@ -243,6 +244,8 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
             .table
             .gcc_for(&s.tree.version_string)
             .map(|g| (s.tree.version_string.as_str(), g)),
+        share_variants: s.share_variants,
+        variants: std::sync::OnceLock::new(),
     };
     let options = work::Options {
         jobs: s.jobs,

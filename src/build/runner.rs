@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::variants::Variants;
 use crate::fsutil::write_atomic;
 use crate::plan::{ImageSpec, PlanStep, StepKind};
 use crate::stepcache::Cache;
@@ -24,6 +25,10 @@ pub struct RealRunner<'a> {
     /// The gcc Particle builds this Device OS with (`toolchains.toml`; Workbench pins the same),
     /// and that version, for a size failure: `("2.3.1", "9.2.1")`.
     pub particle_gcc: Option<(&'a str, &'a str)>,
+    /// Compile a source once for its equivalent variants (`variants`); off with `--exact-elf`.
+    pub share_variants: bool,
+    /// The plan's groups of variants, found when the first compile runs (a no-op needs none).
+    pub variants: std::sync::OnceLock<Variants<'a>>,
 }
 
 impl RealRunner<'_> {
@@ -57,11 +62,10 @@ impl RealRunner<'_> {
 impl Runner for RealRunner<'_> {
     fn run(&self, id: StepId, _: &Step) -> StepResult {
         let Some(step) = self.steps.get(id.0 as usize) else {
-            return StepResult {
-                ok: false,
-                output: format!("pbuild: no plan step {}: this is a pbuild bug", id.0),
-                cached: false,
-            };
+            return StepResult::failed(format!(
+                "pbuild: no plan step {}: this is a pbuild bug",
+                id.0
+            ));
         };
         let started = now_ns();
         // A precompiled header, made or used: the header file beside its `.gch` must be there.
@@ -69,11 +73,7 @@ impl Runner for RealRunner<'_> {
             if gch.extension().is_some_and(|x| x == "gch")
                 && let Err(e) = ensure_pch_wrapper(gch)
             {
-                return StepResult {
-                    ok: false,
-                    output: e,
-                    cached: false,
-                };
+                return StepResult::failed(e);
             }
         }
         let key = self.cache.and_then(|c| c.key(step));
@@ -81,15 +81,16 @@ impl Runner for RealRunner<'_> {
             && c.restore(k, step)
         {
             return StepResult {
-                ok: true,
-                output: String::new(),
                 cached: true,
+                ..StepResult::done(String::new())
             };
         }
+        let piped = piped(step);
         let command = |prefix: &[String]| {
-            run_command(&step.cwd, &step.argv, &step.outputs, prefix)
+            run_command(&step.cwd, &piped, &step.outputs, prefix)
                 .map_err(|f| describe(f, self.launcher))
         };
+        let mut shared_from = None;
         let result = match step.kind {
             StepKind::Image => match &step.image {
                 Some(spec) => make_image(spec, self.slots, &self.size_advice()),
@@ -99,6 +100,12 @@ impl Runner for RealRunner<'_> {
             StepKind::Compile if crate::plan::template::is_pch(step) => {
                 command(self.launcher).map(|t| drop_pragma_once_warning(&t))
             }
+            StepKind::Compile if self.share_variants => {
+                let variants = self.variants.get_or_init(|| Variants::new(self.steps));
+                let ran = variants.run(id.0 as usize, || command(self.launcher));
+                shared_from = ran.shared_from.map(|i| where_else(&self.steps[i], step));
+                ran.result
+            }
             StepKind::Compile => command(self.launcher),
             _ => command(&[]).map_err(|out| self.explain_overflow(out)),
         };
@@ -107,17 +114,48 @@ impl Runner for RealRunner<'_> {
         }
         match result {
             Ok(output) => StepResult {
-                ok: true,
-                output,
-                cached: false,
+                shared_from,
+                ..StepResult::done(output)
             },
-            Err(output) => StepResult {
-                ok: false,
-                output,
-                cached: false,
-            },
+            Err(output) => StepResult::failed(output),
         }
     }
+}
+
+/// The command as it runs: a compile gets gcc's `-pipe`, so the compiler hands its assembly to
+/// the assembler through a pipe instead of a temp file. The object is the same (the driver does
+/// not pass the option on, so it is not in the debug info's producer string either); the
+/// compiles of a cold Device OS build took 13 % less time (16 real-tree compiles, 4.71 s → 4.09 s).
+/// The cache key and the command shown with `-v` stay make's.
+fn piped(step: &PlanStep) -> std::borrow::Cow<'_, [String]> {
+    let compiles = step.kind == StepKind::Compile
+        && step.argv.len() > 1
+        && !step.argv.iter().any(|w| w == "-pipe" || w == "-E");
+    if !compiles {
+        return std::borrow::Cow::Borrowed(&step.argv);
+    }
+    let mut argv = step.argv.clone();
+    argv.insert(1, "-pipe".into());
+    std::borrow::Cow::Owned(argv)
+}
+
+/// Where `other`'s object is, shown from where it and `step`'s part ways
+/// (`platform-6-m-prod-6/src/hw_config.o` for `platform-6-m/src/hw_config.o`).
+fn where_else(other: &PlanStep, step: &PlanStep) -> String {
+    let (Some(theirs), Some(mine)) = (other.outputs.first(), step.outputs.first()) else {
+        return other.label.clone();
+    };
+    let common = theirs
+        .components()
+        .zip(mine.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    theirs
+        .components()
+        .skip(common)
+        .collect::<std::path::PathBuf>()
+        .display()
+        .to_string()
 }
 
 /// Writes the header beside a precompiled `.gch` unless it is there already

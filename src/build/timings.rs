@@ -167,7 +167,7 @@ impl Reporter for Tracing<'_> {
                 slot + 1,
                 start,
                 Instant::now(),
-                serde_json::json!({"ok": result.ok, "cached": result.cached}),
+                serde_json::json!({"ok": result.ok, "cached": result.cached, "shared_from": result.shared_from}),
             );
         }
         self.inner.finished(step, result);

@@ -75,6 +75,12 @@ pub struct Global {
     /// instead [project.toml `numeric_gcc_check = true`]. Nothing in the tree changes.
     #[arg(long, global = true)]
     pub numeric_gcc_check: bool,
+    /// Compile every variant of a source itself, so each module's `.elf` equals make's to the
+    /// byte [PBUILD_EXACT_ELF=1, project.toml `exact_elf = true`]. Without it, variants whose
+    /// preprocessed code is proven the same are compiled once: the `.bin` files are identical,
+    /// only the macro debug info of those objects in the `.elf` names the first variant's `-D`s.
+    #[arg(long, global = true)]
+    pub exact_elf: bool,
     /// Write a Chrome trace of each build to FILE: pbuild's phases and every step with its job
     /// slot (open it in ui.perfetto.dev or chrome://tracing).
     #[arg(long, global = true, value_name = "FILE")]

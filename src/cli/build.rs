@@ -101,7 +101,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
             "{}",
             json!({"reason": "build-finished", "success": true,
                    "steps_run": o.ran, "steps_total": o.total, "imported": out.imported,
-                   "from_cache": o.cached, "seconds": elapsed})
+                   "from_cache": o.cached, "shared_variants": o.shared, "seconds": elapsed})
         );
     } else if json {
         // No artifact lines: the files there are the last good ones, not this build's.
@@ -126,10 +126,20 @@ pub(crate) fn build(ctx: &Ctx<'_>, args: &BuildArgs) -> Result<()> {
                 o.total
             );
         } else {
-            let cached = if o.cached > 0 {
-                format!(" ({} from the cache)", o.cached)
-            } else {
+            let mut notes = Vec::new();
+            if o.cached > 0 {
+                notes.push(format!("{} from the cache", o.cached));
+            }
+            if o.shared > 0 {
+                notes.push(format!(
+                    "{} compiled once for an equivalent variant",
+                    o.shared
+                ));
+            }
+            let cached = if notes.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
             };
             eprintln!(
                 "Finished {what} in {elapsed:.2}s: {} of {} steps ran{cached}",

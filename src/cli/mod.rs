@@ -204,6 +204,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         no_pch: g.no_pch,
         no_wait: g.no_wait,
         numeric_gcc_check: g.numeric_gcc_check,
+        exact_elf: g.exact_elf,
         ..Overrides::default()
     };
     let ctx = Ctx {

@@ -86,6 +86,15 @@ impl Reporter for Progress {
     }
 
     fn finished(&mut self, step: &Step, result: &StepResult) {
+        if let (true, Some(from)) = (self.explain, &result.shared_from) {
+            let mut err = std::io::stderr().lock();
+            self.clear_status(&mut err);
+            let _ = writeln!(
+                err,
+                "  {}: a copy of {from}, its equivalent variant (the same preprocessed code)",
+                step.label
+            );
+        }
         if result.ok && result.output.trim().is_empty() {
             return;
         }

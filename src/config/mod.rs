@@ -70,6 +70,8 @@ pub struct Overrides {
     pub no_wait: bool,
     /// `--numeric-gcc-check`.
     pub numeric_gcc_check: bool,
+    /// `--exact-elf`.
+    pub exact_elf: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +193,9 @@ pub struct Settings {
     pub compiler: compiler::Compiler,
     /// Let a tree's text comparison of gcc versions through (`compiler::TEXT_CHECK_VARS`).
     pub numeric_gcc_check: bool,
+    /// Compile a source once when its variants (the same command up to `-D`/`-U`) are proven
+    /// equivalent (`build::variants`); off with `exact_elf`, which keeps every `.elf` make's.
+    pub share_variants: bool,
     pub warnings: Vec<String>,
 }
 
@@ -462,6 +467,11 @@ impl Settings {
             from_file.and_then(|p| p.toolchain.as_ref()),
             table.gcc_for(&tree.version_string),
         )?;
+        let share_variants = !(o.exact_elf
+            || std::env::var("PBUILD_EXACT_ELF").is_ok_and(|v| v == "1" || v == "true")
+            || from_file
+                .and_then(|p| p.exact_elf.as_ref())
+                .is_some_and(|v| v.value));
         let numeric_gcc_check = o.numeric_gcc_check
             || from_file
                 .and_then(|p| p.numeric_gcc_check.as_ref())
@@ -484,6 +494,7 @@ impl Settings {
             pch,
             compiler,
             numeric_gcc_check,
+            share_variants,
             no_wait: o.no_wait,
             warnings,
         })

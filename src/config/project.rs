@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "device_os",
     "toolchain",
     "numeric_gcc_check",
+    "exact_elf",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,6 +42,7 @@ struct Raw {
     device_os: Option<Spanned<String>>,
     toolchain: Option<Spanned<String>>,
     numeric_gcc_check: Option<Spanned<bool>>,
+    exact_elf: Option<Spanned<bool>>,
     #[serde(flatten)]
     unknown: std::collections::BTreeMap<String, toml::Value>,
 }
@@ -78,6 +80,9 @@ pub struct ProjectFile {
     /// `numeric_gcc_check = true`: let a tree whose arm-tools.mk compares gcc versions as
     /// text through; pbuild checks the version as numbers instead.
     pub numeric_gcc_check: Option<Located<bool>>,
+    /// `exact_elf = true`: compile every variant of a source itself, so each `.elf` equals make's
+    /// to the byte (else equivalent variants are compiled once; the `.bin` files are the same).
+    pub exact_elf: Option<Located<bool>>,
     /// `file:line:col: unknown key … (did you mean …?)`
     pub warnings: Vec<String>,
 }
@@ -261,6 +266,10 @@ impl ProjectFile {
                 }
             }),
             numeric_gcc_check: raw.numeric_gcc_check.map(|v| Located {
+                location: at(v.span()),
+                value: v.into_inner(),
+            }),
+            exact_elf: raw.exact_elf.map(|v| Located {
                 location: at(v.span()),
                 value: v.into_inner(),
             }),

@@ -46,14 +46,10 @@ impl Runner for FakeRunner {
             }
         }
         self.running.fetch_sub(1, Ordering::SeqCst);
-        StepResult {
-            ok,
-            output: if ok {
-                String::new()
-            } else {
-                format!("{} failed\n", step.label)
-            },
-            cached: false,
+        if ok {
+            StepResult::done(String::new())
+        } else {
+            StepResult::failed(format!("{} failed\n", step.label))
         }
     }
 }

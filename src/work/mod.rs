@@ -56,6 +56,29 @@ pub struct StepResult {
     pub output: String,
     /// The outputs were restored (from a cache) without running the tool.
     pub cached: bool,
+    /// The outputs are those of this equivalent step (a variant of the same compile) that ran
+    /// before, copied without running the tool: its label.
+    pub shared_from: Option<String>,
+}
+
+impl StepResult {
+    /// The tool ran and succeeded, printing `output`.
+    pub fn done(output: String) -> StepResult {
+        StepResult {
+            ok: true,
+            output,
+            cached: false,
+            shared_from: None,
+        }
+    }
+
+    /// The step failed; `output` says how.
+    pub fn failed(output: String) -> StepResult {
+        StepResult {
+            ok: false,
+            ..StepResult::done(output)
+        }
+    }
 }
 
 /// Executes one step (`id` is its index in the graph, so a runner can keep more about each step
@@ -83,6 +106,8 @@ pub struct Outcome {
     pub ran: usize,
     /// Of `ran`, the steps whose outputs came from the content cache.
     pub cached: usize,
+    /// Of `ran`, the steps whose outputs were copied from an equivalent step of this run.
+    pub shared: usize,
     pub total: usize,
     pub failed: Vec<String>,
 }
@@ -286,6 +311,7 @@ pub fn run(
             running -= 1;
             outcome.ran += 1;
             outcome.cached += usize::from(result.cached);
+            outcome.shared += usize::from(result.shared_from.is_some());
             let step = &graph.steps[i as usize];
             reporter.finished(step, &result);
             let (start, stamps) = input_stamps.remove(&i).unwrap_or_default();

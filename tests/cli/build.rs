@@ -99,6 +99,12 @@ fn check_platform_matches_make(platform: &str) {
     // modules: system parts + user part, built in parallel.
     let ours = build_json(&f, platform, "modules", &["-j", "2"]);
     let arts = ours.artifacts();
+    // Equivalent variants compiled once (build::variants): the comparison below covers them.
+    assert!(
+        ours.finished()["shared_variants"].as_u64().unwrap() > 0,
+        "no compile was shared: {}",
+        ours.finished()
+    );
     assert!(arts.iter().any(|(m, _)| m == "user-part"), "{arts:?}");
     assert!(
         arts.iter()
@@ -150,6 +156,73 @@ fn p1_matches_make_byte_for_byte() {
 #[test]
 fn electron_matches_make_byte_for_byte() {
     check_platform_matches_make("electron");
+}
+
+/// `elf` without its debug sections (`strip --strip-debug`).
+fn without_debug(elf: &Path) -> Vec<u8> {
+    let out = elf.with_extension("nodebug");
+    let status = std::process::Command::new("arm-none-eabi-strip")
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(&out)
+        .arg(elf)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn variants_compiled_once_change_only_the_debug_info_and_exact_elf_compiles_each() {
+    let f = Fixture::new();
+    let shared = build_json(&f, "photon", "modules", &["-j", "2", "--no-cache"]);
+    let n = shared.finished()["shared_variants"].as_u64().unwrap();
+    assert!(n > 0, "{}", shared.finished());
+    let keep = f.dir.path().join("shared");
+    std::fs::create_dir_all(&keep).unwrap();
+    let copies: Vec<(String, PathBuf, PathBuf)> = shared
+        .artifacts()
+        .into_iter()
+        .map(|(m, bin)| {
+            let elf = bin.with_extension("elf");
+            let kept = keep.join(elf.file_name().unwrap());
+            std::fs::copy(&elf, &kept).unwrap();
+            std::fs::copy(&bin, kept.with_extension("bin")).unwrap();
+            (m, bin, kept)
+        })
+        .collect();
+    f.pbuild(&["--platform", "photon", "--app", "blink", "clean"])
+        .ok();
+    let exact = build_json(
+        &f,
+        "photon",
+        "modules",
+        &["-j", "2", "--no-cache", "--exact-elf"],
+    );
+    assert_eq!(
+        exact.finished()["shared_variants"],
+        0,
+        "{}",
+        exact.finished()
+    );
+    assert_eq!(exact.steps_run(), shared.steps_run());
+    let mut elf_differs = 0;
+    for (module, bin, kept) in &copies {
+        assert!(
+            std::fs::read(bin).unwrap() == std::fs::read(kept.with_extension("bin")).unwrap(),
+            "{module}: the .bin depends on --exact-elf"
+        );
+        let elf = bin.with_extension("elf");
+        elf_differs += usize::from(std::fs::read(&elf).unwrap() != std::fs::read(kept).unwrap());
+        assert!(
+            without_debug(&elf) == without_debug(kept),
+            "{module}: the .elf differs outside its debug sections"
+        );
+    }
+    assert!(
+        elf_differs > 0,
+        "the macro debug info names the first variant's -D values, so some .elf should differ"
+    );
 }
 
 #[test]
