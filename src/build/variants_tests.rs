@@ -1,3 +1,6 @@
+//! Tests of `build::variants`: how variants are grouped and read, and with the real
+//! arm-none-eabi-gcc, which are shared and which compile themselves.
+
 use super::*;
 use crate::plan::{PlanStep, StepKind};
 

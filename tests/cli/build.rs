@@ -7,14 +7,14 @@ use pbuild::image::module_info::find_module_info;
 use crate::support::*;
 
 /// (function, index) of a module image: how make's outputs are matched with pbuild's.
-fn module_key(path: &Path) -> (u8, u8) {
+pub(crate) fn module_key(path: &Path) -> (u8, u8) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let info = find_module_info(&bytes).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     (info.function.code(), info.index)
 }
 
 /// Every file with extension `ext` below `dir`.
-fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+pub(crate) fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -25,7 +25,7 @@ fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
 
 /// Assert each pbuild artifact (.bin and .dfu) equals make's output for the same module.
 #[track_caller]
-fn assert_same_as_make(artifacts: &[(String, PathBuf)], make_out: &Path) {
+pub(crate) fn assert_same_as_make(artifacts: &[(String, PathBuf)], make_out: &Path) {
     let make_bins = files_with_ext(make_out, "bin");
     assert!(
         !make_bins.is_empty(),

@@ -15,6 +15,7 @@ mod json_schema;
 mod layers;
 mod pch;
 mod project;
+mod real_tree;
 mod release_binaries;
 mod reliability;
 mod sketch;
