@@ -105,7 +105,10 @@ struct Restore {
 impl Drop for Restore {
     fn drop(&mut self) {
         std::fs::write(&self.path, &self.bytes).unwrap();
-        let f = std::fs::File::options().write(true).open(&self.path).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(&self.path)
+            .unwrap();
         f.set_modified(self.time).unwrap();
     }
 }
@@ -127,15 +130,25 @@ fn check_platform(real: &Real, platform: &str) {
     if !made.ok {
         // make cannot build it either: pbuild must fail too, on a module that does not fit.
         let said = format!("{}{}", first.stdout, first.stderr);
-        assert!(!first.ok, "make failed but pbuild built {platform}:\n{}", made.stderr);
+        assert!(
+            !first.ok,
+            "make failed but pbuild built {platform}:\n{}",
+            made.stderr
+        );
         assert!(
             said.contains("overflowed") || said.contains("bytes too many"),
             "make and pbuild both failed, pbuild not on a size: {said}"
         );
-        eprintln!("   make and pbuild both fail: a module does not fit its slot with this compiler");
+        eprintln!(
+            "   make and pbuild both fail: a module does not fit its slot with this compiler"
+        );
         return;
     }
-    assert!(first.ok, "pbuild failed where make built:\n{}", first.stderr);
+    assert!(
+        first.ok,
+        "pbuild failed where make built:\n{}",
+        first.stderr
+    );
     assert_same_as_make(&artifacts(&first), &real.tree.join("build/target"));
     eprintln!("   modules: identical to make's `clean all`");
 
@@ -163,7 +176,11 @@ fn check_platform(real: &Real, platform: &str) {
     assert!(rebuilt.ok, "{}", rebuilt.stderr);
     let label = format!("CC {EDITED}");
     let mut compiles = 0;
-    for line in rebuilt.stderr.lines().filter(|l| l.starts_with("explain: ")) {
+    for line in rebuilt
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("explain: "))
+    {
         if line.starts_with(&format!("explain: {label}: ")) {
             assert!(line.contains("input changed"), "{line}");
             compiles += 1;
@@ -174,7 +191,11 @@ fn check_platform(real: &Real, platform: &str) {
             );
         }
     }
-    assert!(compiles > 0, "the edited source was not compiled:\n{}", rebuilt.stderr);
+    assert!(
+        compiles > 0,
+        "the edited source was not compiled:\n{}",
+        rebuilt.stderr
+    );
     for (bin, bytes) in &before {
         assert!(
             std::fs::read(bin).unwrap() == *bytes,
