@@ -159,6 +159,16 @@ pub struct Ran {
     pub shared_from: Option<usize>,
 }
 
+impl Ran {
+    /// The step ran its own command.
+    fn own(result: Result<String, String>) -> Ran {
+        Ran {
+            result,
+            shared_from: None,
+        }
+    }
+}
+
 /// The groups of variants of one plan, and the files scanned for `#define`s.
 pub struct Variants<'a> {
     steps: &'a [PlanStep],
@@ -220,10 +230,7 @@ impl<'a> Variants<'a> {
     /// compiled before it in this run.
     pub fn run(&self, id: usize, compile: impl FnOnce() -> Result<String, String>) -> Ran {
         let Some(group) = self.group_of.get(&id).map(|&g| &self.groups[g]) else {
-            return Ran {
-                result: compile(),
-                shared_from: None,
-            };
+            return Ran::own(compile());
         };
         let st = lock(&group.state);
         let Some(leader) = st.leader else {
@@ -257,10 +264,7 @@ impl<'a> Variants<'a> {
         };
         if !same {
             drop(st);
-            return Ran {
-                result: compile(),
-                shared_from: None,
-            };
+            return Ran::own(compile());
         }
         let st = wait(group, st, |s| s.compiled.is_some());
         let ok = st.compiled == Some(true);
@@ -271,10 +275,7 @@ impl<'a> Variants<'a> {
                 shared_from: Some(leader),
             };
         }
-        Ran {
-            result: compile(),
-            shared_from: None,
-        }
+        Ran::own(compile())
     }
 
     /// Step `id` is the first of its group: analyse it, then compile it, telling the others.
@@ -291,10 +292,10 @@ impl<'a> Variants<'a> {
         struct Release<'g>(&'g Group);
         impl Drop for Release<'_> {
             fn drop(&mut self) {
-                let mut st = lock(&self.0.state);
-                st.analysis.get_or_insert(None);
-                st.compiled.get_or_insert(false);
-                self.0.changed.notify_all();
+                tell(self.0, |st| {
+                    st.analysis.get_or_insert(None);
+                    st.compiled.get_or_insert(false);
+                });
             }
         }
         let release = Release(group);
@@ -303,22 +304,11 @@ impl<'a> Variants<'a> {
         } else {
             self.analyse(&self.steps[id], &group.differ)
         };
-        {
-            let mut st = lock(&group.state);
-            st.analysis = Some(analysis);
-            group.changed.notify_all();
-        }
+        tell(group, |st| st.analysis = Some(analysis));
         let result = compile();
-        {
-            let mut st = lock(&group.state);
-            st.compiled = Some(result.is_ok());
-            group.changed.notify_all();
-        }
+        tell(group, |st| st.compiled = Some(result.is_ok()));
         drop(release);
-        Ran {
-            result,
-            shared_from: None,
-        }
+        Ran::own(result)
     }
 
     /// Of `names`, those the preprocessing of `step` uses and those a file it read `#define`s.
@@ -346,6 +336,12 @@ impl<'a> Variants<'a> {
         lock(&self.defines).insert(path.to_path_buf(), found.clone());
         found
     }
+}
+
+/// Change the group's state and wake the members waiting on it.
+fn tell(group: &Group, change: impl FnOnce(&mut State)) {
+    change(&mut lock(&group.state));
+    group.changed.notify_all();
 }
 
 /// Block until `until` holds for the group's state.

@@ -136,15 +136,20 @@ fn run_all(steps: &[PlanStep]) -> Vec<Option<usize>> {
     let v = Variants::new(steps);
     (0..steps.len())
         .map(|i| {
-            let step = &steps[i];
-            let ran = v.run(i, || {
-                crate::work::task::run_command(&step.cwd, &step.argv, &step.outputs, &[])
-                    .map_err(|f| f.output)
-            });
+            let ran = run_step(&v, steps, i);
             assert!(ran.result.is_ok(), "{:?}", ran.result);
             ran.shared_from
         })
         .collect()
+}
+
+/// Step `i` through `v`, compiling with the real command when it must.
+fn run_step(v: &Variants, steps: &[PlanStep], i: usize) -> Ran {
+    let step = &steps[i];
+    v.run(i, || {
+        crate::work::task::run_command(&step.cwd, &step.argv, &step.outputs, &[])
+            .map_err(|f| f.output)
+    })
 }
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -242,15 +247,8 @@ fn a_failed_first_variant_lets_the_next_one_compile_itself() {
         compile(d.path(), "a.c", "m2/a.o", &["-DMODULE_INDEX=2"]),
     ];
     let v = Variants::new(&steps);
-    let run = |i: usize| {
-        let step = &steps[i];
-        v.run(i, || {
-            crate::work::task::run_command(&step.cwd, &step.argv, &step.outputs, &[])
-                .map_err(|f| f.output)
-        })
-    };
-    let first = run(0);
+    let first = run_step(&v, &steps, 0);
     assert!(first.result.unwrap_err().contains("#error one"));
-    let second = run(1);
+    let second = run_step(&v, &steps, 1);
     assert!(second.result.is_ok() && second.shared_from.is_none());
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::build::assert_same_as_make;
-use crate::support::PBUILD;
+use crate::support::{PBUILD, Run};
 
 /// A system source every Gen 2 `modules` build compiles, in each module that links wiring.
 const EDITED: &str = "wiring/src/spark_wiring_string.cpp";
@@ -26,23 +26,8 @@ struct Real {
     out: tempfile::TempDir,
 }
 
-struct Output {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let o = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    Output {
-        ok: o.status.success(),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 impl Real {
-    fn pbuild(&self, platform: &str, extra: &[&str], args: &[&str]) -> Output {
+    fn pbuild(&self, platform: &str, extra: &[&str], args: &[&str]) -> Run {
         let mut cmd = Command::new(PBUILD);
         cmd.arg("--tree")
             .arg(&self.tree)
@@ -51,10 +36,10 @@ impl Real {
             .args(extra)
             .args(args)
             .env("PBUILD_CACHE", "0");
-        run(&mut cmd)
+        Run::of_command(&mut cmd)
     }
 
-    fn make(&self, dir: &str, platform: &str, vars: &[&str]) -> Output {
+    fn make(&self, dir: &str, platform: &str, vars: &[&str]) -> Run {
         let mut cmd = Command::new("make");
         cmd.arg("-s")
             .arg("-C")
@@ -63,7 +48,7 @@ impl Real {
             .arg(format!("APP={}", self.app))
             .args(vars)
             .args(["clean", "all"]);
-        run(&mut cmd)
+        Run::of_command(&mut cmd)
     }
 }
 
@@ -96,35 +81,6 @@ fn make_outputs(real: &Real, platform: &str) -> tempfile::TempDir {
     dir
 }
 
-fn json_lines(o: &Output) -> Vec<serde_json::Value> {
-    o.stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn artifacts(o: &Output) -> Vec<(String, PathBuf)> {
-    json_lines(o)
-        .into_iter()
-        .filter(|v| v["reason"] == "artifact")
-        .map(|v| {
-            (
-                v["module"].as_str().unwrap().to_string(),
-                PathBuf::from(v["bin"].as_str().unwrap()),
-            )
-        })
-        .collect()
-}
-
-fn steps_run(o: &Output) -> u64 {
-    json_lines(o)
-        .into_iter()
-        .find(|v| v["reason"] == "build-finished")
-        .and_then(|v| v["steps_run"].as_u64())
-        .unwrap_or_else(|| panic!("no build-finished line:\n{}\n{}", o.stdout, o.stderr))
-}
-
 /// Puts a file's bytes and time back when dropped, also when the test fails.
 struct Restore {
     path: PathBuf,
@@ -151,7 +107,7 @@ fn check_platform(real: &Real, platform: &str) {
     // A tree whose arm-tools.mk compares gcc versions as text: pbuild says so; take its way through,
     // and give make the same variables (`config::compiler::TEXT_CHECK_VARS`).
     let mut vars: Vec<&str> = Vec::new();
-    if !first.ok && first.stdout.contains("--numeric-gcc-check") {
+    if !first.success() && first.stdout.contains("--numeric-gcc-check") {
         extra.push("--numeric-gcc-check");
         vars.extend(["expected_version=0", "NANO_SUFFIX="]);
         first = real.pbuild(platform, &extra, &[&modules[..], &["-j", "2"]].concat());
@@ -161,19 +117,19 @@ fn check_platform(real: &Real, platform: &str) {
         &extra,
         &["--message-format", "json", "build", "--target", "main"],
     );
-    assert!(main.ok, "{}", main.stderr);
+    assert!(main.success(), "{}", main.stderr);
     let made = real.make("main", platform, &vars);
-    assert!(made.ok, "make main failed:\n{}", made.stderr);
-    assert_same_as_make(&artifacts(&main), make_outputs(real, platform).path());
+    assert!(made.success(), "make main failed:\n{}", made.stderr);
+    assert_same_as_make(&main.artifacts(), make_outputs(real, platform).path());
     eprintln!("   main: identical to make's `clean all`");
     let made = real.make("modules", platform, &vars);
-    if !made.ok {
+    if !made.success() {
         // make cannot build it with this compiler either (a module outgrows its slot, a newer
         // newlib wants syscalls an old tree lacks): pbuild must fail too, with make's first
         // linker or compiler error among what it says.
         let said = format!("{}{}", first.stdout, first.stderr);
         assert!(
-            !first.ok,
+            !first.success(),
             "make failed but pbuild built {platform}:\n{}",
             made.stderr
         );
@@ -195,18 +151,19 @@ fn check_platform(real: &Real, platform: &str) {
         return;
     }
     assert!(
-        first.ok,
+        first.success(),
         "pbuild failed where make built:\n{}",
         first.stderr
     );
-    assert_same_as_make(&artifacts(&first), make_outputs(real, platform).path());
+    assert_same_as_make(&first.artifacts(), make_outputs(real, platform).path());
     eprintln!("   modules: identical to make's `clean all`");
 
     let again = real.pbuild(platform, &extra, &modules);
-    assert!(again.ok, "{}", again.stderr);
-    assert_eq!(steps_run(&again), 0, "a no-op ran steps: {}", again.stderr);
+    assert!(again.success(), "{}", again.stderr);
+    assert_eq!(again.steps_run(), 0, "a no-op ran steps: {}", again.stderr);
 
-    let before: Vec<(PathBuf, Vec<u8>)> = artifacts(&first)
+    let before: Vec<(PathBuf, Vec<u8>)> = first
+        .artifacts()
         .into_iter()
         .map(|(_, b)| {
             let bytes = std::fs::read(&b).unwrap();
@@ -223,7 +180,7 @@ fn check_platform(real: &Real, platform: &str) {
     text.extend_from_slice(b"// edited by pbuild's real-tree check\n");
     std::fs::write(&edited, text).unwrap();
     let rebuilt = real.pbuild(platform, &extra, &[&modules[..], &["--explain"]].concat());
-    assert!(rebuilt.ok, "{}", rebuilt.stderr);
+    assert!(rebuilt.success(), "{}", rebuilt.stderr);
     let label = format!("CC {EDITED}");
     let mut compiles = 0;
     for line in rebuilt
@@ -255,7 +212,7 @@ fn check_platform(real: &Real, platform: &str) {
     }
     eprintln!(
         "   no-op: 0 steps; comment edit: {compiles} compiles of {EDITED} and {} dependants, binaries unchanged",
-        steps_run(&rebuilt) - compiles
+        rebuilt.steps_run() - compiles
     );
 }
 

@@ -273,6 +273,11 @@ impl Run {
         Run::of(o)
     }
 
+    /// The command exited 0.
+    pub fn success(&self) -> bool {
+        self.code == 0
+    }
+
     pub fn of_command(cmd: &mut Command) -> Run {
         Run::of(cmd.output().unwrap())
     }
