@@ -1,5 +1,6 @@
 //! The Device OS checkout: where it is, which version it is, and a fingerprint of its build description.
 
+use crate::fsutil::Stamp;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -128,17 +129,22 @@ impl Tree {
     /// Content hashes of every makefile, reusing `cache` (a file under the build state) while no walked
     /// directory changed: adding, removing or renaming a makefile changes its directory's mtime, and a
     /// makefile whose mtime and size are unchanged keeps its hash. So a no-op build stats instead of walking.
-    pub fn makefile_hashes(&self, cache: &Path) -> Vec<(PathBuf, u64)> {
-        use crate::fsutil::Stamp;
+    ///
+    /// Also returns the stamps this answer rests on (each watched directory and each makefile, as
+    /// stat saw them now): while they are the same, so is the answer.
+    pub fn makefile_hashes(&self, cache: &Path) -> Makefiles {
         let previous: Option<MakefileCache> = std::fs::read(cache)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
+        let mut watched = Vec::new();
         let still_valid = previous.filter(|c| {
             c.version == MAKEFILE_CACHE_VERSION
                 && c.root == self.root
-                && c.dirs
-                    .iter()
-                    .all(|(d, mtime)| Stamp::of(d).mtime_ns == *mtime)
+                && c.dirs.iter().all(|(d, mtime)| {
+                    let now = Stamp::of(d);
+                    watched.push((d.clone(), now));
+                    now.mtime_ns == *mtime
+                })
         });
         let (files, dirs): (Vec<PathBuf>, Vec<(PathBuf, i64)>) = match &still_valid {
             Some(c) => (
@@ -146,10 +152,12 @@ impl Tree {
                 c.dirs.clone(),
             ),
             None => {
+                watched.clear();
                 let (files, dirs) = self.makefiles();
                 let dirs = dirs.into_iter().map(|d| {
-                    let m = Stamp::of(&d).mtime_ns;
-                    (d, m)
+                    let now = Stamp::of(&d);
+                    watched.push((d.clone(), now));
+                    (d, now.mtime_ns)
                 });
                 (files, dirs.collect())
             }
@@ -168,9 +176,10 @@ impl Tree {
             let hash = known.unwrap_or_else(|| {
                 xxhash_rust::xxh3::xxh3_64(&std::fs::read(&f).unwrap_or_default())
             });
+            watched.push((f.clone(), stamp));
             entries.push((f, stamp.mtime_ns, stamp.size, hash));
         }
-        let result = entries.iter().map(|e| (e.0.clone(), e.3)).collect();
+        let hashes = entries.iter().map(|e| (e.0.clone(), e.3)).collect();
         let fresh = MakefileCache {
             version: MAKEFILE_CACHE_VERSION,
             root: self.root.clone(),
@@ -182,8 +191,16 @@ impl Tree {
         {
             let _ = crate::fsutil::write_atomic(cache, &bytes);
         }
-        result
+        Makefiles { hashes, watched }
     }
+}
+
+/// [`Tree::makefile_hashes`]'s answer.
+pub struct Makefiles {
+    /// Every makefile of the tree with the hash of its contents.
+    pub hashes: Vec<(PathBuf, u64)>,
+    /// The directories and files whose stamps the answer rests on.
+    pub watched: Vec<(PathBuf, Stamp)>,
 }
 
 /// 1: only directories where a new makefile could change the build are watched.
@@ -230,28 +247,28 @@ mod tests {
                 .map(|(p, _)| p.strip_prefix(&root).unwrap().display().to_string())
                 .collect()
         };
-        let first = tree.makefile_hashes(&cache);
+        let first = tree.makefile_hashes(&cache).hashes;
         assert_eq!(names(&first), ["lib/build.mk", "makefile"]);
         assert!(cache.is_file());
         assert_eq!(
-            tree.makefile_hashes(&cache),
+            tree.makefile_hashes(&cache).hashes,
             first,
             "unchanged tree, same answer from the cache"
         );
 
         std::fs::write(root.join("lib/build.mk"), "A=22\n").unwrap();
-        let edited = tree.makefile_hashes(&cache);
+        let edited = tree.makefile_hashes(&cache).hashes;
         assert_ne!(edited[0].1, first[0].1, "an edit changes the hash");
 
         // A makefile added beside others, or anywhere below modules/ (included by wildcard).
         std::fs::write(root.join("lib/extra.mk"), "B=1\n").unwrap();
         assert_eq!(
-            names(&tree.makefile_hashes(&cache)),
+            names(&tree.makefile_hashes(&cache).hashes),
             ["lib/build.mk", "lib/extra.mk", "makefile"]
         );
         std::fs::write(root.join("modules/p/src/include.mk"), "C=1\n").unwrap();
         assert_eq!(
-            names(&tree.makefile_hashes(&cache)),
+            names(&tree.makefile_hashes(&cache).hashes),
             [
                 "lib/build.mk",
                 "lib/extra.mk",
@@ -262,7 +279,7 @@ mod tests {
         std::fs::remove_file(root.join("lib/extra.mk")).unwrap();
         std::fs::remove_file(root.join("modules/p/src/include.mk")).unwrap();
         assert_eq!(
-            names(&tree.makefile_hashes(&cache)),
+            names(&tree.makefile_hashes(&cache).hashes),
             ["lib/build.mk", "makefile"]
         );
         // A no-op stats no directory that holds no makefile outside modules/ and build/.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{App, Settings};
 use crate::error::Result;
 use crate::plan::PLAN_VERSION;
+use crate::tree::Makefiles;
 
 /// Environment variables Device OS's makefiles read; part of the fingerprint.
 const MAKE_ENV: &[&str] = &[
@@ -107,17 +108,17 @@ impl BuildDirs {
         })
     }
 
-    /// The fingerprint of what the build description depends on: pbuild itself, these
-    /// directories and variables, every makefile of the tree (and the app's own), the
-    /// compiler, make, and the app's layout (`exts`). A plan is valid for one fingerprint.
-    pub fn fingerprint(
+    /// The fingerprint of what the build description depends on, but for the tree's makefiles:
+    /// pbuild itself, these directories and variables, the app's own makefiles, the compiler,
+    /// make, and the app's layout (`exts`).
+    pub fn fingerprint_base(
         &self,
         s: &Settings,
         app: Option<&App>,
         gcc: &Path,
         make: Option<&Path>,
         exts: &[String],
-    ) -> String {
+    ) -> u64 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(&PLAN_VERSION.to_le_bytes());
         // A rebuilt pbuild may import differently: its own identity is part of the fingerprint.
@@ -129,13 +130,6 @@ impl BuildDirs {
         for v in &self.make_vars {
             h.update(v.as_bytes());
             h.update(b"\0");
-        }
-        for (m, hash) in s
-            .tree
-            .makefile_hashes(&s.state_dir().join("makefiles.json"))
-        {
-            h.update(m.as_os_str().as_encoded_bytes());
-            h.update(&hash.to_le_bytes());
         }
         if let Some(a) = app.filter(|a| !a.dir.starts_with(&s.tree.root)) {
             let dirs = [a.dir.clone(), a.layout.app_root()];
@@ -156,6 +150,23 @@ impl BuildDirs {
             h.update(e.as_bytes());
             h.update(b"\0");
         }
+        h.digest()
+    }
+
+    /// The fingerprint of what the build description depends on: the base above and every
+    /// makefile of the tree (`Tree::makefile_hashes`). A plan is valid for one fingerprint.
+    pub fn fingerprint(base: u64, makefiles: &Makefiles) -> String {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(&base.to_le_bytes());
+        for (m, hash) in &makefiles.hashes {
+            h.update(m.as_os_str().as_encoded_bytes());
+            h.update(&hash.to_le_bytes());
+        }
         format!("{:016x}", h.digest())
+    }
+
+    /// The no-op record of this build directory (`build::noop`).
+    pub fn noop_path(&self) -> PathBuf {
+        self.build_dir.join("noop")
     }
 }

@@ -8,6 +8,7 @@ pub mod compdb;
 pub mod dirs;
 pub mod links;
 pub mod lock;
+pub mod noop;
 pub mod plans;
 pub mod runner;
 pub mod timings;
@@ -35,39 +36,62 @@ use crate::work::{self, Graph, Reporter, ToolIds};
 /// where the user and `flash` find it; a file already there with the same bytes is left alone.
 /// A copy carries the time of the file it copies, so a no-op compares two stamps instead of
 /// reading both files (the ELFs of a real tree's modules are megabytes each).
-fn publish(steps: &[PlanStep], platform: &str, dir: &Path) -> Result<Vec<Artifact>> {
+fn publish(images: &[noop::Image], platform: &str, dir: &Path) -> Result<Vec<Artifact>> {
     use crate::fsutil::Stamp;
-    let mut artifacts = Vec::new();
-    for img in steps.iter().filter_map(|st| st.image.as_ref()) {
-        let place = |built: &Path| -> Result<PathBuf> {
-            let name = built.file_name().unwrap_or(built.as_os_str());
-            let shown = dir.join(name);
+    let artifacts = artifacts_of(images, platform, dir);
+    for (img, art) in images.iter().zip(&artifacts) {
+        for (built, shown) in [
+            (&img.bin, &art.bin),
+            (&img.elf, &art.elf),
+            (&img.dfu, &art.dfu),
+        ] {
             let stamp = Stamp::of(built);
-            if stamp.exists() && Stamp::of(&shown) == stamp {
-                return Ok(shown);
+            if stamp.exists() && Stamp::of(shown) == stamp {
+                continue;
             }
             let bytes = std::fs::read(built).map_err(|e| Error::io(built, e))?;
-            if std::fs::read(&shown).ok().as_deref() != Some(&bytes[..]) {
-                crate::fsutil::write_atomic(&shown, &bytes).map_err(|e| Error::io(&shown, e))?;
+            if std::fs::read(shown).ok().as_deref() != Some(&bytes[..]) {
+                crate::fsutil::write_atomic(shown, &bytes).map_err(|e| Error::io(shown, e))?;
                 let copied_time = std::fs::metadata(built).and_then(|m| m.modified());
                 if let Ok(t) = copied_time {
                     let _ = std::fs::File::options()
                         .write(true)
-                        .open(&shown)
+                        .open(shown)
                         .and_then(|f| f.set_modified(t));
                 }
             }
-            Ok(shown)
-        };
-        artifacts.push(Artifact {
-            module: img.module.clone(),
-            platform: platform.to_string(),
-            bin: place(&img.bin)?,
-            elf: place(&img.elf_copy)?,
-            dfu: place(&img.dfu)?,
-        });
+        }
     }
     Ok(artifacts)
+}
+
+/// Where `publish` puts each image: `dir` and the built file's name.
+fn artifacts_of(images: &[noop::Image], platform: &str, dir: &Path) -> Vec<Artifact> {
+    let shown = |built: &Path| dir.join(built.file_name().unwrap_or(built.as_os_str()));
+    images
+        .iter()
+        .map(|img| Artifact {
+            module: img.module.clone(),
+            platform: platform.to_string(),
+            bin: shown(&img.bin),
+            elf: shown(&img.elf),
+            dfu: shown(&img.dfu),
+        })
+        .collect()
+}
+
+/// The images the image steps of a build write.
+fn images_of(steps: &[PlanStep]) -> Vec<noop::Image> {
+    steps
+        .iter()
+        .filter_map(|st| st.image.as_ref())
+        .map(|img| noop::Image {
+            module: img.module.clone(),
+            bin: img.bin.clone(),
+            elf: img.elf_copy.clone(),
+            dfu: img.dfu.clone(),
+        })
+        .collect()
 }
 
 /// A produced flashable module.
@@ -181,7 +205,32 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     let dirs = BuildDirs::of(s, app, &gcc)?;
     let _lock = lock::lock_state(&s.state_dir(), s.no_wait, opts.say)?;
     phases.mark("lock");
-    let fp = dirs.fingerprint(s, app, &gcc, make.as_deref(), &exts);
+    let base = dirs.fingerprint_base(s, app, &gcc, make.as_deref(), &exts);
+    let noop_key = noop::key(base, &sources, s.pch, s.compile_commands.as_deref());
+    let noop_path = dirs.noop_path();
+    // Nothing to do, known from stat calls alone (a trace wants every phase: it takes the full path).
+    if opts.trace.is_none()
+        && let Some(record) = noop::Record::check(&noop_path, noop_key)
+    {
+        phases.mark("no-op check");
+        reporter.planned(0, record.total);
+        // The record holds the published copies' stamps too: they are still what was built.
+        let artifacts = artifacts_of(&record.images, &platform.name, &dirs.artifacts_dir);
+        phases.report(opts.say);
+        return Ok(BuildOutput {
+            outcome: work::Outcome {
+                total: record.total,
+                ..work::Outcome::default()
+            },
+            artifacts,
+            imported: false,
+        });
+    }
+    noop::Record::forget(&noop_path);
+    let makefiles = s
+        .tree
+        .makefile_hashes(&s.state_dir().join("makefiles.json"));
+    let fp = BuildDirs::fingerprint(base, &makefiles);
     phases.mark("fingerprint");
     let cache = s
         .cache
@@ -252,26 +301,20 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         keep_going: false,
     };
     let mut trace = timings::Trace::new(started);
+    let mut tools = ToolIds::default();
     let mut slots = 0;
     let outcome = match opts.trace {
         None => work::run(
             &graph,
             &mut db,
-            &mut ToolIds::default(),
+            &mut tools,
             &runner,
             &options,
             &mut reporter,
         ),
         Some(_) => {
             let mut tracing = timings::Tracing::new(&mut reporter, &mut trace);
-            let outcome = work::run(
-                &graph,
-                &mut db,
-                &mut ToolIds::default(),
-                &runner,
-                &options,
-                &mut tracing,
-            );
+            let outcome = work::run(&graph, &mut db, &mut tools, &runner, &options, &mut tracing);
             slots = tracing.slots();
             outcome
         }
@@ -286,10 +329,41 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         phases.into_trace(&mut trace);
         trace.write(path, slots)?;
     }
-    let artifacts = match outcome.failed.is_empty() {
-        true => publish(&steps, &platform.name, &dirs.artifacts_dir)?,
-        false => Vec::new(),
-    };
+    if !outcome.failed.is_empty() {
+        return Ok(BuildOutput {
+            outcome,
+            artifacts: Vec::new(),
+            imported,
+        });
+    }
+    let images = images_of(&steps);
+    let artifacts = publish(&images, &platform.name, &dirs.artifacts_dir)?;
+    // Leave a no-op record when every step is up to date now.
+    if let Some(e) = work::expectations(&graph, &db, &mut tools) {
+        let mut files = e.files;
+        files.extend(makefiles.watched);
+        for a in &artifacts {
+            for p in [&a.bin, &a.elf, &a.dfu] {
+                files.push((p.clone(), crate::fsutil::Stamp::of(p)));
+            }
+        }
+        let db_path = dirs.db_path();
+        let db_stamp = crate::fsutil::Stamp::of(&db_path);
+        files.push((db_path, db_stamp));
+        if let Some(root) = &s.compile_commands {
+            let path = root.join(compdb::FILE_NAME);
+            let stamp = crate::fsutil::Stamp::of(&path);
+            files.push((path, stamp));
+        }
+        noop::Record {
+            key: noop_key,
+            total: outcome.total,
+            images,
+            tools: e.tools,
+            files,
+        }
+        .write(&noop_path);
+    }
     Ok(BuildOutput {
         outcome,
         artifacts,

@@ -140,23 +140,77 @@ impl ToolIds {
             return xxhash_rust::xxh3::xxh3_64(crate::tool::own_identity().as_bytes());
         }
         let mut h = 0u64;
-        for w in step.argv.iter().take(2) {
-            if w.starts_with('-') {
-                break;
-            }
+        for w in ToolIds::names(step) {
             h ^= self.tool(w);
         }
         h
+    }
+
+    /// The programs a step runs, as named on its command line (a launcher, then the tool).
+    pub fn names(step: &Step) -> impl Iterator<Item = &str> {
+        step.argv
+            .iter()
+            .take(2)
+            .take_while(|w| !w.starts_with('-'))
+            .map(String::as_str)
+    }
+
+    /// The identity of the program `name` now (found on PATH as a step would find it).
+    pub fn identity(name: &str) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(crate::tool::identity(name).as_bytes())
     }
 
     fn tool(&mut self, name: &str) -> u64 {
         if let Some(&h) = self.cache.get(name) {
             return h;
         }
-        let h = xxhash_rust::xxh3::xxh3_64(crate::tool::identity(name).as_bytes());
+        let h = ToolIds::identity(name);
         self.cache.insert(name.to_string(), h);
         h
     }
+}
+
+/// What a graph whose every step is up to date expects of the world: the stamp of every file
+/// `decide` compares (each step's outputs and recorded inputs, as the db holds them) and the
+/// programs the steps run. Checking these again later (stat calls only) answers whether
+/// `decide` would still find nothing to do, without loading the graph or the db. `None` when
+/// some step is not up to date now, or its record does not name all its files.
+pub struct Expectations {
+    pub files: Vec<(PathBuf, Stamp)>,
+    /// Each program with the identity its steps were judged by (`ToolIds::identity`).
+    pub tools: Vec<(String, u64)>,
+}
+
+pub fn expectations(graph: &Graph, db: &Db, tools: &mut ToolIds) -> Option<Expectations> {
+    if decide(graph, db, tools).iter().any(Option::is_some) {
+        return None;
+    }
+    let mut files: HashMap<&Path, Stamp> = HashMap::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for step in &graph.steps {
+        let rec = db.get(&step_key(graph, step))?;
+        names.extend(ToolIds::names(step).map(String::from));
+        for (p, s) in rec.inputs.iter().chain(&rec.outputs) {
+            if s.mtime_ns == UNKNOWN || *files.entry(p).or_insert(*s) != *s {
+                return None;
+            }
+        }
+    }
+    let mut files: Vec<(PathBuf, Stamp)> = files
+        .into_iter()
+        .map(|(p, s)| (p.to_path_buf(), s))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(Expectations {
+        files,
+        tools: names
+            .into_iter()
+            .map(|n| {
+                let id = tools.tool(&n);
+                (n, id)
+            })
+            .collect(),
+    })
 }
 
 /// For every step, why it must run (or `None` if it is up to date). Steps are in dependency order.

@@ -252,6 +252,109 @@ fn the_example_tree_has_the_shared_library_hazard() {
     );
 }
 
+/// Issue 14 item 2: a no-op is answered from the no-op record (stat calls only): it reads neither
+/// the plan nor the tree's makefile list, and any change takes the full path again.
+#[test]
+fn a_noop_reads_no_plan_and_any_change_takes_the_full_path() {
+    let f = Fixture::new();
+    let first = build_json(&f, "p1", "main", &[]);
+    assert!(first.steps_run() > 0);
+    let state = f.target_dir().join(".pbuild");
+    let records: Vec<PathBuf> = std::fs::read_dir(state.join("build"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("noop"))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(records.len(), 1, "one no-op record for one build");
+    // What the full path reads first, made unreadable as JSON: a no-op must not need them.
+    let plans: Vec<PathBuf> = std::fs::read_dir(state.join("plans"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!plans.is_empty());
+    for p in plans.iter().chain([&state.join("makefiles.json")]) {
+        std::fs::write(p, b"not json").unwrap();
+    }
+    let calls = f.make_calls();
+    let again = f
+        .command_at(&f.target_dir())
+        .env("PBUILD_TIMINGS", "1")
+        .args([
+            "--platform",
+            "p1",
+            "--app",
+            "blink",
+            "--message-format",
+            "json",
+        ])
+        .args(["build", "--target", "main"])
+        .output()
+        .unwrap();
+    let again = Run::of_output(again).ok();
+    assert_eq!(again.steps_run(), 0, "{}", again.stderr);
+    assert_eq!(
+        again.finished()["steps_total"],
+        first.finished()["steps_total"]
+    );
+    assert_eq!(again.artifacts(), first.artifacts());
+    assert!(
+        again.stdout.contains("no-op check") || again.stderr.contains("no-op check"),
+        "the no-op did not come from the record: {}{}",
+        again.stdout,
+        again.stderr
+    );
+    assert_eq!(f.make_calls(), calls);
+    assert_eq!(std::fs::read(&plans[0]).unwrap(), b"not json");
+
+    // A published image the user removed comes back (the record holds the copies' stamps).
+    let bin = f.target_dir().join("p1/blink.bin");
+    let good = std::fs::read(&bin).unwrap();
+    std::fs::remove_file(&bin).unwrap();
+    assert_eq!(build_json(&f, "p1", "main", &[]).steps_run(), 0);
+    assert_eq!(std::fs::read(&bin).unwrap(), good);
+
+    // An edited source: its compile and what depends on it run.
+    let src = app_file(&f, "blink.cpp");
+    let text = std::fs::read_to_string(&src).unwrap();
+    std::fs::write(&src, format!("{text}\n// edited\n")).unwrap();
+    assert!(build_json(&f, "p1", "main", &[]).steps_run() > 0);
+    assert_eq!(build_json(&f, "p1", "main", &[]).steps_run(), 0);
+
+    // Another setting that chooses the steps: no precompiled header.
+    assert!(build_json(&f, "p1", "main", &["--no-pch"]).steps_run() > 0);
+    assert_eq!(build_json(&f, "p1", "main", &["--no-pch"]).steps_run(), 0);
+    assert!(build_json(&f, "p1", "main", &[]).steps_run() > 0);
+
+    // A removed object, a removed build log: what the engine would rerun, runs.
+    let object = files_with_ext(&state.join("build"), "o")
+        .into_iter()
+        .next()
+        .expect("an object");
+    std::fs::remove_file(&object).unwrap();
+    assert!(build_json(&f, "p1", "main", &[]).steps_run() > 0);
+    let total = first.finished()["steps_total"].as_u64().unwrap();
+    for r in &records {
+        std::fs::remove_file(r.parent().unwrap().join("db")).unwrap();
+    }
+    assert_eq!(build_json(&f, "p1", "main", &[]).steps_run(), total);
+
+    // A makefile added where Device OS includes makefiles by wildcard: the plan is imported again.
+    let calls = f.make_calls();
+    std::fs::write(
+        f.tree.join("modules/shared/pbuild-test-include.mk"),
+        "# read by no one\n",
+    )
+    .unwrap();
+    let r = build_json(&f, "p1", "main", &[]);
+    assert_eq!(r.steps_run(), 0);
+    assert_eq!(
+        f.make_calls(),
+        calls + 1,
+        "a new makefile was not noticed: {}",
+        r.stderr
+    );
+}
+
 #[test]
 fn noop_runs_no_step_and_no_make() {
     let f = Fixture::new();

@@ -86,7 +86,7 @@ impl Fixture {
         write_script(
             &bin.join("make"),
             &format!(
-                "#!/bin/sh\necho \"$@\" >> '{}/make.log'\nexec '{}' \"$@\"\n",
+                "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}/make.log'\nexec '{}' \"$@\"\n",
                 dir.path().display(),
                 real_make.display()
             ),
