@@ -244,7 +244,11 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         gcc: &gcc_name,
         sources: &sources,
     };
-    let (plan, imported) = plans::obtain(&wanted, cache.as_ref(), opts.say)?;
+    let plans::Obtained {
+        plan,
+        imported,
+        source_dirs,
+    } = plans::obtain(&wanted, cache.as_ref(), opts.say)?;
     phases.mark(if imported { "import" } else { "plan cache" });
     if let AppMode::Templated(t) = &plan.app {
         t.order(&mut sources);
@@ -342,6 +346,7 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     if let Some(e) = work::expectations(&graph, &db, &mut tools) {
         let mut files = e.files;
         files.extend(makefiles.watched);
+        files.extend(source_dirs);
         for a in &artifacts {
             for p in [&a.bin, &a.elf, &a.dfu] {
                 files.push((p.clone(), crate::fsutil::Stamp::of(p)));

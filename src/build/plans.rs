@@ -2,13 +2,14 @@
 //! content cache (so `clean --all` does not mean running make again), else imported from the
 //! tree's makefiles now (`plan::import`) after checking the compiler is new enough for the tree.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::dirs::BuildDirs;
 use crate::config::{App, Settings};
 use crate::error::{Error, Result, ToolKind};
+use crate::fsutil::Stamp;
 use crate::plan::import::{self, ImportContext};
-use crate::plan::{AppMode, PLAN_VERSION, Plan, StepKind, store, template};
+use crate::plan::{AppMode, PLAN_VERSION, Plan, SourceDir, StepKind, store, template};
 use crate::stepcache::Cache;
 
 /// What a plan is wanted for.
@@ -24,12 +25,19 @@ pub struct Wanted<'a> {
     pub sources: &'a [PathBuf],
 }
 
-/// The plan, and whether it was imported in this run (make ran).
+/// The plan; whether it was imported in this run (make ran); and the stamps of its source
+/// directories as seen now (the plan holds while they are the same).
+pub struct Obtained {
+    pub plan: Plan,
+    pub imported: bool,
+    pub source_dirs: Vec<(PathBuf, Stamp)>,
+}
+
 pub fn obtain(
     w: &Wanted<'_>,
     cache: Option<&Cache>,
     say: &mut dyn FnMut(&str),
-) -> Result<(Plan, bool)> {
+) -> Result<Obtained> {
     let (s, app, dirs, fp, gcc, sources) =
         (w.settings, w.app, w.dirs, w.fingerprint, w.gcc, w.sources);
     let mut sorted = sources.to_vec();
@@ -45,8 +53,22 @@ pub fn obtain(
             AppMode::Fixed { sources } => *sources == sorted,
             _ => true,
         });
-    if let Some(p) = cached {
-        return Ok((p, false));
+    let mut seen = Vec::new();
+    // A source added to or removed from one of the tree's source directories: make would
+    // compile another list, so the plan is imported again.
+    let cached = cached.filter(|p| {
+        p.source_dirs.iter().all(|d| {
+            let (holds, now) = d.holds();
+            seen.push((d.path.clone(), now));
+            holds
+        })
+    });
+    if let Some(plan) = cached {
+        return Ok(Obtained {
+            plan,
+            imported: false,
+            source_dirs: seen,
+        });
     }
     say(&format!(
         "importing build steps from {} (make -n -B {})",
@@ -61,7 +83,22 @@ pub fn obtain(
     if let (Some(c), Ok(bytes)) = (cache, std::fs::read(store::path_for(&dirs.plans_dir, fp))) {
         c.put_blob(&store::blob_name(fp), &bytes);
     }
-    Ok((p, true))
+    let source_dirs = p
+        .source_dirs
+        .iter()
+        .map(|d| {
+            let stamp = Stamp {
+                mtime_ns: d.mtime_ns,
+                size: Stamp::of(&d.path).size,
+            };
+            (d.path.clone(), stamp)
+        })
+        .collect();
+    Ok(Obtained {
+        plan: p,
+        imported: true,
+        source_dirs,
+    })
 }
 
 /// The compiler's version judged for this tree (`compiler::judge`): an error, or a note to say.
@@ -106,6 +143,20 @@ fn import_plan(
             output: text,
         });
     }
+    let tree_target = s.tree.root.join("build").join("target");
+    let mut outside: Vec<&Path> = vec![&tree_target, &dirs.build_dir];
+    if let Some(a) = app {
+        outside.push(&a.dir);
+    }
+    let source_dirs = SourceDir::of_sources(
+        parsed
+            .steps
+            .iter()
+            .filter(|st| st.kind == StepKind::Compile)
+            .filter_map(|st| st.inputs.first().map(PathBuf::as_path)),
+        &s.tree.root,
+        &outside,
+    );
     let roots = app.map(|a| a.layout.roots()).unwrap_or_default();
     let (steps, app_compiles_at, app) =
         template::templatize(parsed.steps, ctx.app_dir.as_deref(), &roots, &s.tree.root);
@@ -131,5 +182,6 @@ fn import_plan(
         app,
         ignored: parsed.ignored,
         compiles_listed: parsed.compiles_listed,
+        source_dirs,
     })
 }

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the plan format or the import logic changes, so old cached plans are re-imported.
-pub const PLAN_VERSION: u32 = 4;
+/// 5: plans list the directories their tree sources were found in (`source_dirs`).
+pub const PLAN_VERSION: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepKind {
@@ -82,6 +83,100 @@ pub struct Plan {
     pub ignored: Vec<String>,
     /// Compile commands make listed in the dry run vs distinct ones kept.
     pub compiles_listed: usize,
+    /// Where the tree's sources were found: Device OS lists them by wildcard
+    /// (`$(call target_files,src/,*.cpp)`), so a file added to or removed from one of these
+    /// directories changes what make builds, with no makefile changed. The plan holds for the
+    /// listings it was imported with (`SourceDir::holds`).
+    #[serde(default)]
+    pub source_dirs: Vec<SourceDir>,
+}
+
+/// A directory of the tree whose listing a plan depends on, as it was at import.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceDir {
+    pub path: PathBuf,
+    pub mtime_ns: i64,
+    /// xxh3 of the sorted entry names.
+    pub listing: u64,
+}
+
+impl SourceDir {
+    /// The directories holding a compiled source of the tree (not the app's, not an output)
+    /// and every directory below them (make's `rwildcard` descends), as they are now.
+    pub fn of_sources<'a>(
+        sources: impl Iterator<Item = &'a std::path::Path>,
+        tree_root: &std::path::Path,
+        outside: &[&std::path::Path],
+    ) -> Vec<SourceDir> {
+        let mut tops: Vec<PathBuf> = sources
+            .filter(|s| s.starts_with(tree_root) && !outside.iter().any(|o| s.starts_with(o)))
+            .filter_map(|s| s.parent().map(PathBuf::from))
+            .collect();
+        tops.sort();
+        tops.dedup();
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for top in &tops {
+            if dirs.last().is_some_and(|d| top.starts_with(d)) {
+                continue; // below a directory already walked
+            }
+            dirs.extend(
+                walkdir::WalkDir::new(top)
+                    .follow_links(true)
+                    .into_iter()
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_dir())
+                    .map(|e| e.into_path())
+                    .filter(|d| !outside.iter().any(|o| d.starts_with(o))),
+            );
+        }
+        dirs.sort();
+        dirs.dedup();
+        dirs.into_iter()
+            .filter_map(|path| {
+                let listing = listing(&path)?;
+                let mtime_ns = crate::fsutil::Stamp::of(&path).mtime_ns;
+                Some(SourceDir {
+                    path,
+                    mtime_ns,
+                    listing,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the directory still lists what it did: the same time, or else the same names.
+    /// Returns the stamp seen now as well.
+    pub fn holds(&self) -> (bool, crate::fsutil::Stamp) {
+        let now = crate::fsutil::Stamp::of(&self.path);
+        let same = now.mtime_ns == self.mtime_ns || listing(&self.path) == Some(self.listing);
+        (same, now)
+    }
+}
+
+/// What make's source wildcards can match: files with these extensions, and directories.
+const SOURCE_EXTENSIONS: &[&str] = &["c", "cc", "cpp", "cxx", "s", "S", "asm"];
+
+/// xxh3 of the sorted names of a directory's subdirectories and source files (an editor's temp
+/// file or a new header does not change what make compiles); `None` if it cannot be read.
+fn listing(dir: &std::path::Path) -> Option<u64> {
+    let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let p = e.path();
+            p.is_dir()
+                || p.extension()
+                    .is_some_and(|x| SOURCE_EXTENSIONS.iter().any(|s| x == *s))
+        })
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for n in &names {
+        h.update(n.as_encoded_bytes());
+        h.update(b"\0");
+    }
+    Some(h.digest())
 }
 
 impl PlanStep {
@@ -122,6 +217,57 @@ impl PlanStep {
             label,
             takes_app_objects: false,
             image: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod source_dir_tests {
+    use super::*;
+
+    #[test]
+    fn source_directories_hold_until_a_source_or_directory_is_added_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        let src = root.join("hal/src/photon");
+        std::fs::create_dir_all(src.join("deep")).unwrap();
+        std::fs::create_dir_all(root.join("build/target/hal")).unwrap();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::write(src.join("a.c"), "").unwrap();
+        let sources = [
+            src.join("a.c"),
+            root.join("app/x.cpp"),
+            root.join("build/target/hal/gen.c"),
+            PathBuf::from("/elsewhere/y.c"),
+        ];
+        let outside = [root.join("build/target"), root.join("app")];
+        let outside: Vec<&std::path::Path> = outside.iter().map(PathBuf::as_path).collect();
+        let dirs = SourceDir::of_sources(sources.iter().map(PathBuf::as_path), &root, &outside);
+        let names: Vec<&std::path::Path> = dirs.iter().map(|d| d.path.as_path()).collect();
+        assert_eq!(names, [src.as_path(), src.join("deep").as_path()]);
+        let holds = |dirs: &[SourceDir]| dirs.iter().all(|d| d.holds().0);
+        assert!(holds(&dirs));
+
+        // Not what a source wildcard matches: a header, an editor's temp file.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(src.join("a.h"), "").unwrap();
+        std::fs::write(src.join("deep/.a.c.swp"), "").unwrap();
+        assert!(holds(&dirs), "a header or a temp file changed the listing");
+        // A source in a subdirectory, a new directory, a removed source.
+        let changes: [&dyn Fn(); 3] = [
+            &|| std::fs::write(src.join("deep/b.c"), "").unwrap(),
+            &|| std::fs::create_dir(src.join("new")).unwrap(),
+            &|| std::fs::remove_file(src.join("a.c")).unwrap(),
+        ];
+        for change in changes {
+            let dirs = SourceDir::of_sources(
+                [src.join("a.c")].iter().map(PathBuf::as_path),
+                &root,
+                &outside,
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            change();
+            assert!(!holds(&dirs), "a change of the sources was not seen");
         }
     }
 }

@@ -355,6 +355,51 @@ fn a_noop_reads_no_plan_and_any_change_takes_the_full_path() {
     );
 }
 
+/// Device OS finds a module's sources by wildcard (`$(call target_files,src/,*.c)`): a source
+/// added to a directory of the tree changes what make builds with no makefile changed. pbuild
+/// imports the plan again and builds what make builds; removing the file goes back.
+#[test]
+fn a_source_added_to_the_tree_is_built_as_make_builds_it() {
+    let f = Fixture::new();
+    let first = build_json(&f, "photon", "modules", &[]);
+    let part1 = |r: &Run| {
+        r.artifacts()
+            .into_iter()
+            .find(|(m, p)| m == "system-part1" && p.extension().is_some_and(|e| e == "bin"))
+            .expect("system-part1.bin")
+            .1
+    };
+    let before = std::fs::read(part1(&first)).unwrap();
+    let extra = f
+        .tree
+        .join("modules/photon/system-part1/src/pbuild_extra.cpp");
+    std::fs::write(
+        &extra,
+        "extern \"C\" int pbuild_side(void) { return 3; }\nstatic volatile int pbuild_v = pbuild_side();\n",
+    )
+    .unwrap();
+    let calls = f.make_calls();
+    let added = build_json(&f, "photon", "modules", &[]);
+    assert_eq!(f.make_calls(), calls + 1, "the plan was not imported again");
+    assert_eq!(
+        added.finished()["steps_total"].as_u64(),
+        first.finished()["steps_total"].as_u64().map(|n| n + 1),
+        "one more compile"
+    );
+    let with_extra = std::fs::read(part1(&added)).unwrap();
+    assert_ne!(with_extra, before, "the new source is not in the module");
+    f.make("modules", &["PLATFORM=photon", "APP=blink", "clean", "all"]);
+    assert_same_as_make(&added.artifacts(), &f.tree.join("build/target"));
+
+    std::fs::remove_file(&extra).unwrap();
+    let removed = build_json(&f, "photon", "modules", &[]);
+    assert_eq!(
+        removed.finished()["steps_total"],
+        first.finished()["steps_total"]
+    );
+    assert_eq!(std::fs::read(part1(&removed)).unwrap(), before);
+}
+
 #[test]
 fn noop_runs_no_step_and_no_make() {
     let f = Fixture::new();
