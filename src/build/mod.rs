@@ -360,6 +360,8 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
             let stamp = crate::fsutil::Stamp::of(&path);
             files.push((path, stamp));
         }
+        // Sorted by path: the check stats each file relative to its parent, kept open.
+        files.sort_by(|a, b| a.0.cmp(&b.0));
         noop::Record {
             key: noop_key,
             total: outcome.total,
