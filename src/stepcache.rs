@@ -37,7 +37,7 @@ use crate::plan::{PlanStep, StepKind};
 
 /// Stands for pbuild's target directory in keys and stored depfiles.
 const TARGET_MARK: &str = "@PBUILD_TARGET_DIR@";
-const KEY_VERSION: &str = "pbuild-cache-2";
+const KEY_VERSION: &str = "pbuild-cache-3";
 /// gcc options with which an object's bytes name the object's own path (coverage data files,
 /// split DWARF, dump files): a compile with one of them keeps its output paths in its key.
 const NAMES_ITS_OUTPUT: &[&str] = &[
@@ -203,6 +203,27 @@ impl Cache {
         Some(h)
     }
 
+    /// What a precompiled header stands for in the key of a compile that uses it: the headers
+    /// it was made from (its depfile `<gch>.d`), each with its content. Not the `.gch` bytes:
+    /// gcc writes different ones for the same headers and flags (they name the temp file they
+    /// were written to), while the objects made with either are the same. Keyed by its bytes,
+    /// every compile of an app missed after its `.gch` had been evicted and made again (issue 14
+    /// item 7). The flags it was made with are the using compile's own (`template::pch_step`),
+    /// which its key holds.
+    fn pch_identity(&self, gch: &Path, cwd: &Path, places: &[(String, String)]) -> Option<u128> {
+        self.content(gch)?;
+        let depfile = PathBuf::from(format!("{}.d", gch.display()));
+        let deps = crate::work::depfile::parse(&std::fs::read_to_string(&depfile).ok()?, cwd)?;
+        let mut text = String::from("pch\0");
+        for d in &deps {
+            text.push_str(&self.norm(&Self::unplace(places, &d.display().to_string())));
+            text.push('\0');
+            text.push_str(&hex(self.content(d)?));
+            text.push('\0');
+        }
+        Some(xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+    }
+
     fn tool(&self, name: &str) -> u128 {
         if let Some(h) = self.tools.lock().ok().and_then(|t| t.get(name).copied()) {
             return h;
@@ -236,7 +257,11 @@ impl Cache {
         add("inputs");
         for i in &step.inputs {
             add(&self.norm(&Self::unplace(&places, &i.display().to_string())));
-            add(&hex(self.content(i)?));
+            let id = match i.extension().is_some_and(|e| e == "gch") {
+                true => self.pch_identity(i, &step.cwd, &places)?,
+                false => self.content(i)?,
+            };
+            add(&hex(id));
         }
         add("env");
         for v in TOOL_ENV {

@@ -385,6 +385,73 @@ fn the_first_main_after_modules_compiles_nothing_again() {
     );
 }
 
+/// A precompiled header evicted from the cache is made again, with other bytes (gcc names the
+/// temp file it wrote in it): the app's compiles that use it must still hit, and give the same
+/// binaries (issue 14 item 7: after a full cache evicted the `.gch` files, every app compile and
+/// link of a repeated multi-project run missed).
+#[test]
+fn an_evicted_precompiled_header_is_made_again_and_the_compiles_using_it_still_hit() {
+    let f = Fixture::new();
+    let args = ["--app", "blink", "build", "--target", "main", "--explain"];
+    let first = build(&f, &f.path().join("one"), &args, &[]).ok();
+    assert!(
+        first.explained().iter().any(|l| l.starts_with("PCH ")),
+        "no precompiled header: {}",
+        first.stderr
+    );
+    let gchs: Vec<PathBuf> = walkdir::WalkDir::new(f.cache_dir().join("o"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(b"gpch")))
+        .collect();
+    assert_eq!(gchs.len(), 1, "{gchs:?}");
+    std::fs::remove_file(&gchs[0]).unwrap();
+
+    let again = build(&f, &f.path().join("two"), &args, &[]).ok();
+    let ran: Vec<String> = again.explained();
+    let pch: Vec<&String> = ran.iter().filter(|l| l.starts_with("PCH ")).collect();
+    assert_eq!(
+        pch.len(),
+        1,
+        "the precompiled header was not made again: {ran:?}"
+    );
+    let physical = again.steps_run() - from_cache(&again);
+    let images = ran.iter().filter(|l| l.starts_with("IMAGE ")).count() as u64;
+    assert_eq!(
+        physical,
+        1 + images,
+        "only the precompiled header (and the image, never cached) may run: {}",
+        again.stderr
+    );
+    let gch = walkdir::WalkDir::new(f.path().join("two"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "gch"))
+        .expect("the .gch");
+    let first_gch = walkdir::WalkDir::new(f.path().join("one"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "gch"))
+        .expect("the first .gch");
+    assert_ne!(
+        std::fs::read(gch.path()).unwrap(),
+        std::fs::read(first_gch.path()).unwrap(),
+        "gcc wrote the same .gch twice: this test no longer shows what it is about"
+    );
+    assert_eq!(bins(&again), bins(&first));
+    assert_eq!(
+        bins(&again),
+        uncached(
+            &f,
+            "plain",
+            &["--app", "blink", "build", "--target", "main"],
+            &[]
+        )
+    );
+}
+
 /// A free TCP port on loopback.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
