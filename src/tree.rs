@@ -136,13 +136,13 @@ impl Tree {
         let previous: Option<MakefileCache> = std::fs::read(cache)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
-        let mut watched = Vec::new();
+        let mut watched_dirs = Vec::new();
         let still_valid = previous.filter(|c| {
             c.version == MAKEFILE_CACHE_VERSION
                 && c.root == self.root
                 && c.dirs.iter().all(|(d, mtime)| {
                     let now = Stamp::of(d);
-                    watched.push((d.clone(), now));
+                    watched_dirs.push((d.clone(), now));
                     now.mtime_ns == *mtime
                 })
         });
@@ -152,11 +152,11 @@ impl Tree {
                 c.dirs.clone(),
             ),
             None => {
-                watched.clear();
+                watched_dirs.clear();
                 let (files, dirs) = self.makefiles();
                 let dirs = dirs.into_iter().map(|d| {
                     let now = Stamp::of(&d);
-                    watched.push((d.clone(), now));
+                    watched_dirs.push((d.clone(), now));
                     (d, now.mtime_ns)
                 });
                 (files, dirs.collect())
@@ -167,6 +167,7 @@ impl Tree {
             .flat_map(|c| c.files.iter().map(|e| (e.0.as_path(), (e.1, e.2, e.3))))
             .collect();
         let mut entries = Vec::with_capacity(files.len());
+        let mut watched_files = Vec::with_capacity(files.len());
         for f in files {
             let stamp = Stamp::of(&f);
             let known = known_hashes
@@ -176,7 +177,7 @@ impl Tree {
             let hash = known.unwrap_or_else(|| {
                 xxhash_rust::xxh3::xxh3_64(&std::fs::read(&f).unwrap_or_default())
             });
-            watched.push((f.clone(), stamp));
+            watched_files.push((f.clone(), stamp));
             entries.push((f, stamp.mtime_ns, stamp.size, hash));
         }
         let hashes = entries.iter().map(|e| (e.0.clone(), e.3)).collect();
@@ -191,7 +192,11 @@ impl Tree {
         {
             let _ = crate::fsutil::write_atomic(cache, &bytes);
         }
-        Makefiles { hashes, watched }
+        Makefiles {
+            hashes,
+            watched_dirs,
+            watched_files,
+        }
     }
 }
 
@@ -199,8 +204,10 @@ impl Tree {
 pub struct Makefiles {
     /// Every makefile of the tree with the hash of its contents.
     pub hashes: Vec<(PathBuf, u64)>,
-    /// The directories and files whose stamps the answer rests on.
-    pub watched: Vec<(PathBuf, Stamp)>,
+    /// The directories whose stamps the answer rests on (a makefile added or removed).
+    pub watched_dirs: Vec<(PathBuf, Stamp)>,
+    /// The makefiles, with their stamps.
+    pub watched_files: Vec<(PathBuf, Stamp)>,
 }
 
 /// 1: only directories where a new makefile could change the build are watched.

@@ -345,7 +345,17 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     // Leave a no-op record when every step is up to date now.
     if let Some(e) = work::expectations(&graph, &db, &mut tools) {
         let mut files = e.files;
-        files.extend(makefiles.watched);
+        // Every directory where a new makefile could matter, but of the makefiles only those
+        // make read (when the import could tell): an edit to another cannot change the plan.
+        files.extend(makefiles.watched_dirs);
+        let read: Option<std::collections::HashSet<&PathBuf>> =
+            plan.makefiles_read.as_ref().map(|r| r.iter().collect());
+        files.extend(
+            makefiles
+                .watched_files
+                .into_iter()
+                .filter(|(p, _)| read.as_ref().is_none_or(|r| r.contains(p))),
+        );
         files.extend(source_dirs);
         for a in &artifacts {
             for p in [&a.bin, &a.elf, &a.dfu] {

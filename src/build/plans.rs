@@ -132,7 +132,7 @@ fn import_plan(
         dfu_ids: platform.dfu_ids(),
         make: "make".into(),
     };
-    let text = import::dry_run(&ctx)?;
+    let (text, makefiles_read) = import::split_makefile_list(&import::dry_run(&ctx)?);
     let parsed = import::parse(&ctx, &text)?;
     if !parsed.steps.iter().any(|st| st.kind == StepKind::Image) {
         return Err(Error::Import {
@@ -183,5 +183,6 @@ fn import_plan(
         ignored: parsed.ignored,
         compiles_listed: parsed.compiles_listed,
         source_dirs,
+        makefiles_read,
     })
 }

@@ -118,6 +118,7 @@ fn dry_run_with_placeholders(
 }
 
 fn import_failure(ctx: &ImportContext, text: &str) -> Error {
+    let (text, _) = split_makefile_list(text);
     let first = text
         .lines()
         .find(|l| l.contains("***"))
@@ -135,8 +136,21 @@ fn import_failure(ctx: &ImportContext, text: &str) -> Error {
     }
 }
 
+/// Printed by every make of the dry run as it starts, with its directory (an `--eval`, which
+/// make passes on to the makes it starts).
+const MAKE_START: &str = "PBUILD-MAKE-START ";
+/// Printed by every make once it has read all its makefiles: its directory and `MAKEFILE_LIST`.
+/// make expands `VPATH` right after reading the makefiles (GNU make's `build_vpath_lists`), so a
+/// recursive `VPATH` set by `--eval` prints then and is empty afterwards, as it was. A makefile
+/// that sets `VPATH` itself silences it; `split_makefile_list` then knows the list is incomplete.
+const MAKE_READ: &str = "PBUILD-MAKEFILES ";
+
 fn run_make(ctx: &ImportContext, extra: &[&str]) -> Result<(bool, String)> {
     let mut args: Vec<String> = vec!["-n".into(), "-B".into()];
+    args.push(format!("--eval=$(info {MAKE_START}$(CURDIR))"));
+    args.push(format!(
+        "--eval=VPATH = $(info {MAKE_READ}$(CURDIR) $(MAKEFILE_LIST))"
+    ));
     args.extend(extra.iter().map(|s| s.to_string()));
     args.push("-C".into());
     args.push(ctx.make_dir.display().to_string());
@@ -164,6 +178,44 @@ fn run_make(ctx: &ImportContext, extra: &[&str]) -> Result<(bool, String)> {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     ))
+}
+
+/// The dry run's output without the lines pbuild's `--eval`s printed, and the makefiles the makes
+/// read (each resolved against its make's directory), or `None` when that list may be incomplete:
+/// a make that started but did not print its list, a name that is not a file.
+pub fn split_makefile_list(text: &str) -> (String, Option<Vec<PathBuf>>) {
+    let mut rest = String::with_capacity(text.len());
+    let mut started = 0usize;
+    let mut read = 0usize;
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut complete = true;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare.starts_with(MAKE_START) {
+            started += 1;
+        } else if let Some(list) = bare.strip_prefix(MAKE_READ) {
+            read += 1;
+            let mut words = list.split_whitespace();
+            let Some(dir) = words.next() else {
+                complete = false;
+                continue;
+            };
+            for w in words {
+                let p = normalize(&resolve(Path::new(dir), w));
+                if !p.is_file() {
+                    complete = false;
+                }
+                if !files.contains(&p) {
+                    files.push(p);
+                }
+            }
+        } else {
+            rest.push_str(line);
+        }
+    }
+    files.sort();
+    let complete = complete && started > 0 && started == read;
+    (rest, complete.then_some(files))
 }
 
 /// Files make said it has no rule for, resolved against the directory make was in.
@@ -864,6 +916,55 @@ fn linker_script_inputs(script: &Path, cwd: &Path, lib_dirs: &[PathBuf]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_makefile_lists_are_taken_out_of_the_dry_run_and_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("main")).unwrap();
+        std::fs::create_dir_all(d.join("build")).unwrap();
+        for f in ["main/makefile", "build/a.mk", "build/b.mk"] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let main = d.join("main").display().to_string();
+        let build = d.join("build").display().to_string();
+        let text = format!(
+            "{MAKE_START}{main}\nmake: Entering directory '{main}'\n{MAKE_READ}{main} makefile ../build/a.mk\n\
+             gcc -c x.c\n{MAKE_START}{build}\n{MAKE_READ}{build} makefile\n{MAKE_READ}{build} a.mk b.mk {main}/makefile\n"
+        );
+        // Three lists for two starts: a make that printed twice (restarted after remaking a
+        // makefile) is fine only if the counts match; here they do not.
+        let (rest, files) = split_makefile_list(&text);
+        assert_eq!(
+            rest,
+            format!("make: Entering directory '{main}'\ngcc -c x.c\n")
+        );
+        assert_eq!(files, None, "more lists than makes");
+
+        let text = format!(
+            "{MAKE_START}{main}\n{MAKE_READ}{main} makefile ../build/a.mk\ngcc -c x.c\n\
+             {MAKE_START}{build}\n{MAKE_READ}{build} a.mk b.mk {main}/makefile\n"
+        );
+        let (rest, files) = split_makefile_list(&text);
+        assert_eq!(rest, "gcc -c x.c\n");
+        assert_eq!(
+            files.unwrap(),
+            [
+                d.join("build/a.mk"),
+                d.join("build/b.mk"),
+                d.join("main/makefile")
+            ]
+        );
+
+        // A make that set VPATH itself never printed its list: not complete.
+        let silent = format!("{MAKE_START}{main}\n{MAKE_START}{build}\n{MAKE_READ}{build} a.mk\n");
+        assert_eq!(split_makefile_list(&silent).1, None);
+        // A name that is not a file (a path with a space, split in two): not complete.
+        let odd = format!("{MAKE_START}{build}\n{MAKE_READ}{build} a.mk no such.mk\n");
+        assert_eq!(split_makefile_list(&odd).1, None);
+        // No make printed anything (another make, not GNU make): not complete.
+        assert_eq!(split_makefile_list("gcc -c x.c\n").1, None);
+    }
 
     fn ctx() -> ImportContext {
         ImportContext {

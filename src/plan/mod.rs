@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the plan format or the import logic changes, so old cached plans are re-imported.
 /// 5: plans list the directories their tree sources were found in (`source_dirs`).
-pub const PLAN_VERSION: u32 = 5;
+/// 6: and the makefiles make read (`makefiles_read`).
+pub const PLAN_VERSION: u32 = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepKind {
@@ -89,6 +90,10 @@ pub struct Plan {
     /// listings it was imported with (`SourceDir::holds`).
     #[serde(default)]
     pub source_dirs: Vec<SourceDir>,
+    /// Every makefile the dry run's makes read (`import::split_makefile_list`); `None` when that
+    /// could not be told for sure. An edit to a makefile none of them read cannot change the plan.
+    #[serde(default)]
+    pub makefiles_read: Option<Vec<PathBuf>>,
 }
 
 /// A directory of the tree whose listing a plan depends on, as it was at import.
