@@ -135,6 +135,9 @@ impl Cache {
     /// compile in two build directories (`main` and `modules`) is one key. Longest first, so
     /// `x.o.d` is replaced before `x.o`.
     fn placements(step: &PlanStep) -> Vec<(String, String)> {
+        if step.kind == StepKind::Archive {
+            return Self::archive_place(step).into_iter().collect();
+        }
         if step.kind != StepKind::Compile
             || step
                 .argv
@@ -159,6 +162,28 @@ impl Cache {
         }
         places.sort_by_key(|(real, _)| std::cmp::Reverse(real.len()));
         places
+    }
+
+    /// An archive's directory: the deepest directory holding its output and every member. `ar`
+    /// stores each member under its file name alone, so the archive's bytes do not depend on that
+    /// directory, and one library archived in each app's build directory (Device OS's wiring,
+    /// hal-dynalib, …, megabytes each with `-g3`) is one entry. Keyed by their paths, 20 apps
+    /// for two platforms stored 94 archives of 840 MB in all, which pushed every app's own
+    /// entries out of a 1 GiB cache (issue 14 item 7). Not for `ar`'s `P` (full paths) and `T`
+    /// (thin archives, which name their members' paths).
+    fn archive_place(step: &PlanStep) -> Option<(String, String)> {
+        let modifiers = step.argv.get(1)?;
+        if modifiers.contains(['P', 'T']) {
+            return None;
+        }
+        let mut dir = step.outputs.first()?.parent()?.to_path_buf();
+        for p in step.outputs.iter().chain(&step.inputs) {
+            while !p.starts_with(&dir) {
+                dir = dir.parent()?.to_path_buf();
+            }
+        }
+        (dir.components().count() > 3)
+            .then(|| (dir.display().to_string(), "@PBUILD_ARCHIVE_DIR@".into()))
     }
 
     /// `s` with a step's own places ([`Cache::placements`]) replaced by their markers.

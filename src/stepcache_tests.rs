@@ -335,3 +335,84 @@ fn clear_empties_and_counts_stay_consistent() {
     let fresh = reopened(&t);
     assert!(!through(&fresh, &s, &t.header));
 }
+
+/// An `ar -cr` step of the two files `members` in `dir`, run for real (`arm-none-eabi-ar`).
+fn archive_in(dir: &Path, members: &[(&str, &str)], modifiers: &str) -> PlanStep {
+    let lib = dir.join("libw.a");
+    let inputs: Vec<PathBuf> = members
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.join("src").join(name);
+            write(&p, text);
+            p
+        })
+        .collect();
+    let mut argv = vec![
+        "arm-none-eabi-ar".to_string(),
+        modifiers.to_string(),
+        lib.display().to_string(),
+    ];
+    argv.extend(inputs.iter().map(|p| p.display().to_string()));
+    // As Device OS archives: from the module's directory in the tree, the same for every app.
+    let cwd = dir.ancestors().find(|d| d.ends_with("target")).unwrap().to_path_buf();
+    PlanStep::command(
+        StepKind::Archive,
+        cwd,
+        argv,
+        inputs,
+        vec![lib],
+        None,
+        "AR libw.a".into(),
+    )
+}
+
+fn run_ar(s: &PlanStep) {
+    let _ = std::fs::remove_file(&s.outputs[0]);
+    let ok = std::process::Command::new(&s.argv[0])
+        .args(&s.argv[1..])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "{:?}", s.argv);
+}
+
+#[test]
+fn one_library_archived_in_two_build_dirs_is_one_entry() {
+    let t = setup();
+    let build = |app: &str| t.dir.join("target/.pbuild/build").join(app).join("wiring");
+    let members = [("a.o", "object a"), ("b.o", "object b")];
+    let one = archive_in(&build("photon-2.3.1-1111"), &members, "-cr");
+    let two = archive_in(&build("photon-2.3.1-2222"), &members, "-cr");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let start = crate::work::now_ns();
+    // What the key relies on: ar stores members by file name, so the bytes are the same.
+    run_ar(&one);
+    run_ar(&two);
+    assert_eq!(
+        std::fs::read(&one.outputs[0]).unwrap(),
+        std::fs::read(&two.outputs[0]).unwrap()
+    );
+    let k = t.cache.key(&one).unwrap();
+    assert!(!t.cache.restore(&k, &one));
+    t.cache.store(&k, &one, start);
+    std::fs::remove_file(&two.outputs[0]).unwrap();
+    let k2 = t.cache.key(&two).unwrap();
+    assert!(t.cache.restore(&k2, &two), "no hit in another build dir");
+    assert_eq!(
+        std::fs::read(&two.outputs[0]).unwrap(),
+        std::fs::read(&one.outputs[0]).unwrap()
+    );
+    // Another member's content, or a thin archive (which names its members' paths): a miss.
+    let changed = archive_in(
+        &build("photon-2.3.1-3333"),
+        &[("a.o", "object a"), ("b.o", "B")],
+        "-cr",
+    );
+    assert!(!t.cache.restore(&t.cache.key(&changed).unwrap(), &changed));
+    let thin_one = archive_in(&build("p-1"), &members, "-crT");
+    run_ar(&thin_one);
+    t.cache
+        .store(&t.cache.key(&thin_one).unwrap(), &thin_one, 0);
+    let thin_two = archive_in(&build("p-2"), &members, "-crT");
+    assert!(!t.cache.restore(&t.cache.key(&thin_two).unwrap(), &thin_two));
+}
