@@ -354,7 +354,11 @@ fn archive_in(dir: &Path, members: &[(&str, &str)], modifiers: &str) -> PlanStep
     ];
     argv.extend(inputs.iter().map(|p| p.display().to_string()));
     // As Device OS archives: from the module's directory in the tree, the same for every app.
-    let cwd = dir.ancestors().find(|d| d.ends_with("target")).unwrap().to_path_buf();
+    let cwd = dir
+        .ancestors()
+        .find(|d| d.ends_with("target"))
+        .unwrap()
+        .to_path_buf();
     PlanStep::command(
         StepKind::Archive,
         cwd,
