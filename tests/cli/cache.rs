@@ -22,6 +22,22 @@ fn bins(r: &Run) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The labels of the steps a `--trace` file says came from the cache.
+fn cached_steps(trace: &Path) -> Vec<String> {
+    let t: serde_json::Value = serde_json::from_slice(&std::fs::read(trace).unwrap()).unwrap();
+    let events = t
+        .get("traceEvents")
+        .unwrap_or(&t)
+        .as_array()
+        .unwrap()
+        .clone();
+    events
+        .iter()
+        .filter(|e| e["args"]["cached"] == true)
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn from_cache(r: &Run) -> u64 {
     r.finished()["from_cache"].as_u64().unwrap()
 }
@@ -45,8 +61,22 @@ fn clean_then_build_and_a_moved_project_come_back_from_the_cache() {
     let f = Fixture::new();
     let out = f.path().join("out");
     let modules = ["build", "--target", "modules", "--app", "blink"];
-    let first = build(&f, &out, &modules, &[]).ok();
-    assert_eq!(from_cache(&first), 0);
+    let trace = f.path().join("first.json");
+    let mut traced = modules.to_vec();
+    traced.extend(["--trace", trace.to_str().unwrap()]);
+    let first = build(&f, &out, &traced, &[]).ok();
+    // An empty cache serves nothing in the first build but a library archived again in another
+    // build directory with the same members (the dynalibs of each part): one entry.
+    let restored = cached_steps(&trace);
+    assert!(
+        restored.iter().all(|l| l.starts_with("AR ")),
+        "{restored:?}"
+    );
+    assert_eq!(from_cache(&first), restored.len() as u64);
+    assert!(
+        bins(&first) == uncached(&f, "uncached", &modules, &[]),
+        "the binaries differ from a build without the cache"
+    );
     let expected = bins(&first);
     let images = expected.len() as u64;
 
@@ -76,7 +106,7 @@ fn clean_then_build_and_a_moved_project_come_back_from_the_cache() {
     assert_eq!(s["reason"], "cache-stats");
     assert_eq!(
         s["hits"].as_u64().unwrap(),
-        2 * (again.steps_run() - images)
+        2 * (again.steps_run() - images) + restored.len() as u64
     );
     assert!(s["entries"].as_u64().unwrap() > 0 && s["bytes"].as_u64().unwrap() > 0);
 
@@ -97,8 +127,10 @@ fn clean_then_build_and_a_moved_project_come_back_from_the_cache() {
     )
     .ok();
     build(&f, &out, &["clean"], &[]).ok();
-    let r = build(&f, &out, &modules, &[]).ok();
-    assert_eq!(from_cache(&r), 0);
+    let r = build(&f, &out, &traced, &[]).ok();
+    let again = cached_steps(&trace);
+    assert!(again.iter().all(|l| l.starts_with("AR ")), "{again:?}");
+    assert_eq!(from_cache(&r), again.len() as u64);
     assert!(bins(&r) == expected, "the binaries differ");
 }
 
