@@ -329,6 +329,9 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
     let outcome = outcome?;
     phases.mark("work");
     phases.report(opts.say);
+    if let Some(v) = runner.variants.get().filter(|_| phases.enabled()) {
+        (opts.say)(&v.spent().summary());
+    }
     if let Some(path) = opts.trace {
         phases.into_trace(&mut trace);
         trace.write(path, slots)?;

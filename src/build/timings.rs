@@ -29,6 +29,11 @@ impl Phases {
         }
     }
 
+    /// Whether `PBUILD_TIMINGS` asked for the times.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     pub fn mark(&mut self, name: &'static str) {
         let now = std::time::Instant::now();
         self.done.push((name, now - self.last));

@@ -36,7 +36,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use crate::plan::{PlanStep, StepKind};
 
@@ -176,6 +178,39 @@ pub struct Variants<'a> {
     groups: Vec<Group>,
     /// The names each file `#define`s (None: unreadable).
     defines: Mutex<HashMap<PathBuf, Option<Arc<HashSet<String>>>>>,
+    /// Where the proof's time went, for `PBUILD_TIMINGS`.
+    spent: Spent,
+}
+
+/// Nanoseconds of job-slot time the proof took, summed over the build's steps.
+#[derive(Default)]
+pub struct Spent {
+    /// Leaders preprocessed with `-dU`, and `#define` scans.
+    pub analysing: AtomicU64,
+    /// Whole preprocessed texts compared.
+    pub comparing: AtomicU64,
+    /// Members waiting for their leader's analysis or compile.
+    pub waiting: AtomicU64,
+    /// Outputs copied.
+    pub copying: AtomicU64,
+}
+
+impl Spent {
+    fn add(counter: &AtomicU64, since: Instant) {
+        counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// `analysing 12.3 s, comparing …`.
+    pub fn summary(&self) -> String {
+        let s = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / 1e9;
+        format!(
+            "variants: analysing {:.1} s, comparing {:.1} s, waiting {:.1} s, copying {:.1} s",
+            s(&self.analysing),
+            s(&self.comparing),
+            s(&self.waiting),
+            s(&self.copying)
+        )
+    }
 }
 
 impl<'a> Variants<'a> {
@@ -215,7 +250,13 @@ impl<'a> Variants<'a> {
             group_of,
             groups,
             defines: Mutex::new(HashMap::new()),
+            spent: Spent::default(),
         }
+    }
+
+    /// Where the proof's time went so far.
+    pub fn spent(&self) -> &Spent {
+        &self.spent
     }
 
     /// How many groups, and how many compiles they hold.
@@ -236,7 +277,9 @@ impl<'a> Variants<'a> {
         let Some(leader) = st.leader else {
             return self.lead(group, id, st, compile);
         };
+        let waited = Instant::now();
         let mut st = wait(group, st, |s| s.analysis.is_some());
+        Spent::add(&self.spent.waiting, waited);
         let d = differing(
             &macros(&self.steps[leader].argv),
             &macros(&self.steps[id].argv),
@@ -246,6 +289,7 @@ impl<'a> Variants<'a> {
             Some(Some(a)) if d.is_disjoint(&a.used) => true,
             Some(Some(_)) => {
                 // The macros reach the preprocessor: compare the whole texts.
+                let comparing = Instant::now();
                 let theirs = match st.leader_text {
                     Some(known) => known,
                     None => {
@@ -257,6 +301,7 @@ impl<'a> Variants<'a> {
                 };
                 drop(st);
                 let mine = preprocessed_hash(&self.steps[id]);
+                Spent::add(&self.spent.comparing, comparing);
                 st = lock(&group.state);
                 theirs.is_some() && mine == theirs
             }
@@ -266,10 +311,15 @@ impl<'a> Variants<'a> {
             drop(st);
             return Ran::own(compile());
         }
+        let waited = Instant::now();
         let st = wait(group, st, |s| s.compiled.is_some());
+        Spent::add(&self.spent.waiting, waited);
         let ok = st.compiled == Some(true);
         drop(st);
-        if ok && copy_outputs(&self.steps[leader], &self.steps[id]).is_ok() {
+        let copying = Instant::now();
+        let copied = ok && copy_outputs(&self.steps[leader], &self.steps[id]).is_ok();
+        Spent::add(&self.spent.copying, copying);
+        if copied {
             return Ran {
                 result: Ok(String::new()),
                 shared_from: Some(leader),
@@ -299,11 +349,13 @@ impl<'a> Variants<'a> {
             }
         }
         let release = Release(group);
+        let analysing = Instant::now();
         let analysis = if group.differ.is_empty() {
             Some(Analysis::default())
         } else {
             self.analyse(&self.steps[id], &group.differ)
         };
+        Spent::add(&self.spent.analysing, analysing);
         tell(group, |st| st.analysis = Some(analysis));
         let result = compile();
         tell(group, |st| st.compiled = Some(result.is_ok()));
