@@ -28,6 +28,7 @@ pub mod tree;
 
 // The content cache, and the build that ties config, plan, engine and image together.
 pub mod build;
+pub mod hashmemo;
 pub mod stepcache;
 
 // The device as its bootloader sees it, the simulated one, the device on USB (libusb: modes,

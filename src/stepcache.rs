@@ -33,6 +33,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::Stamp;
+use crate::hashmemo::HashMemo;
 use crate::plan::{PlanStep, StepKind};
 
 /// Stands for pbuild's target directory in keys and stored depfiles.
@@ -84,7 +85,7 @@ pub struct Cache {
     limit: u64,
     target_dir: String,
     /// Content hashes by path, valid while the file's stamp is the same.
-    hashes: Mutex<HashMap<PathBuf, (Stamp, u128)>>,
+    hashes: HashMemo,
     tools: Mutex<HashMap<String, u128>>,
     counters: Mutex<Counters>,
 }
@@ -106,12 +107,14 @@ fn hex(h: u128) -> String {
 }
 
 impl Cache {
-    pub fn open(dir: &Path, limit: u64, target_dir: &Path) -> Cache {
+    /// The cache in `dir`; `memo`: where this target directory keeps the content hashes of
+    /// files it read before ([`HashMemo`]).
+    pub fn open(dir: &Path, limit: u64, target_dir: &Path, memo: Option<PathBuf>) -> Cache {
         Cache {
             dir: dir.to_path_buf(),
             limit,
             target_dir: target_dir.display().to_string(),
-            hashes: Mutex::new(HashMap::new()),
+            hashes: HashMemo::new(memo),
             tools: Mutex::new(HashMap::new()),
             counters: Mutex::new(Counters::default()),
         }
@@ -210,22 +213,7 @@ impl Cache {
 
     /// Content hash of `path` (None when it cannot be read).
     fn content(&self, path: &Path) -> Option<u128> {
-        let stamp = Stamp::of(path);
-        if !stamp.exists() {
-            return None;
-        }
-        if let Some((s, h)) = self.hashes.lock().ok()?.get(path)
-            && *s == stamp
-        {
-            return Some(*h);
-        }
-        let bytes = std::fs::read(path).ok()?;
-        let h = xxhash_rust::xxh3::xxh3_128(&bytes);
-        self.hashes
-            .lock()
-            .ok()?
-            .insert(path.to_path_buf(), (stamp, h));
-        Some(h)
+        self.hashes.hash(path)
     }
 
     /// What a precompiled header stands for in the key of a compile that uses it: the headers
@@ -440,6 +428,7 @@ impl Cache {
     /// Add this run's counters to the totals on disk and evict down to the limit if it stored
     /// anything. Errors are ignored: the cache is an optimisation.
     pub fn finish(&self) {
+        self.hashes.save();
         let run = self.counters();
         if run == Counters::default() {
             return;

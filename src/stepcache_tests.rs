@@ -64,6 +64,7 @@ fn setup() -> Setup {
         &dir.join("cache"),
         crate::config::DEFAULT_CACHE_LIMIT,
         &dir.join("target"),
+        Some(dir.join("target/hashes")),
     );
     Setup {
         _tmp: tmp,
@@ -155,6 +156,7 @@ fn a_moved_target_dir_still_hits_and_depfiles_name_the_new_place() {
         &t.dir.join("cache"),
         crate::config::DEFAULT_CACHE_LIMIT,
         &other.join("target"),
+        None,
     );
     let mut s2 = step(&other, &t.src, "");
     s2.cwd = t.dir.clone();
@@ -253,6 +255,7 @@ fn reopened(t: &Setup) -> Cache {
         &t.dir.join("cache"),
         crate::config::DEFAULT_CACHE_LIMIT,
         &t.dir.join("target"),
+        Some(t.dir.join("target/hashes")),
     )
 }
 

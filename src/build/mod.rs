@@ -232,10 +232,10 @@ pub fn build(s: &Settings, opts: BuildOptions<'_>) -> Result<BuildOutput> {
         .makefile_hashes(&s.state_dir().join("makefiles.json"));
     let fp = BuildDirs::fingerprint(base, &makefiles);
     phases.mark("fingerprint");
-    let cache = s
-        .cache
-        .as_ref()
-        .map(|(dir, limit)| Cache::open(dir, *limit, &s.target_dir));
+    let cache = s.cache.as_ref().map(|(dir, limit)| {
+        let memo = s.state_dir().join("hashes");
+        Cache::open(dir, *limit, &s.target_dir, Some(memo))
+    });
     let wanted = plans::Wanted {
         settings: s,
         app,

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("config", 6),
     ("inspect", 7),
     ("plan", 8),
+    ("hashmemo", 9),
     ("stepcache", 9),
     ("build", 10),
     ("device", 11),
