@@ -25,6 +25,9 @@ const MAGIC: &[u8; 8] = b"PBHASH01";
 /// timestamp granularity of the file systems a tree lives on (2 s on FAT).
 pub const SETTLED_NS: i64 = 3_000_000_000;
 
+/// Above this many entries, a save forgets the files that are gone.
+const PRUNE_ABOVE: usize = 50_000;
+
 /// Hashes of file contents by path, valid while the stamp is the same; kept in a file of the
 /// target directory's state.
 pub struct HashMemo {
@@ -103,6 +106,10 @@ impl HashMemo {
                 .filter(|(_, e)| e.2)
                 .map(|(p, e)| (p.as_path(), (e.0, e.1))),
         );
+        // Files of build directories removed since: forgotten once there are many.
+        if all.len() > PRUNE_ABOVE {
+            all.retain(|p, _| Stamp::of(p).exists());
+        }
         let mut bytes = Vec::with_capacity(16 + all.len() * 100);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&(all.len() as u64).to_le_bytes());
