@@ -121,7 +121,7 @@ if [ -n "${DEVICE_OS_PATH:-}" ]; then
   bench_tree real "$DEVICE_OS_PATH" "${REAL_PLATFORM:-photon}" "${REAL_APP:-tinker}"
 fi
 
-# Keep a section measured by hand (a real tree timed outside this script) unless this run measured one.
+# Keep the sections measured by hand (real trees timed outside this script, history of earlier stops).
 hand="$work/hand.md"
 sed -n '/^## Real Device OS.*measured by hand/,$p' BENCHMARKS.md > "$hand" 2>/dev/null || true
 python3 - "$results" > BENCHMARKS.md <<'PY'
@@ -168,5 +168,5 @@ if os.path.exists(w):
     print(f"| overhead of watch (incl. the 30 ms debounce) | {r['overhead'] * 1000:.0f} ms |")
     print()
 PY
-if [ -s "$hand" ] && [ -z "${DEVICE_OS_PATH:-}" ]; then cat "$hand" >> BENCHMARKS.md; fi
+if [ -s "$hand" ]; then echo >> BENCHMARKS.md; cat "$hand" >> BENCHMARKS.md; fi
 cat BENCHMARKS.md
