@@ -126,7 +126,7 @@ impl HashMemo {
 }
 
 /// xxh3-128 of a file, read in pieces (no buffer the size of a 30 MB archive).
-pub fn hash_file(path: &Path) -> Option<u128> {
+fn hash_file(path: &Path) -> Option<u128> {
     let mut f = std::fs::File::open(path).ok()?;
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];

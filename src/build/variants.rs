@@ -186,13 +186,13 @@ pub struct Variants<'a> {
 #[derive(Default)]
 pub struct Spent {
     /// Leaders preprocessed with `-dU`, and `#define` scans.
-    pub analysing: AtomicU64,
+    analysing: AtomicU64,
     /// Whole preprocessed texts compared.
-    pub comparing: AtomicU64,
+    comparing: AtomicU64,
     /// Members waiting for their leader's analysis or compile.
-    pub waiting: AtomicU64,
+    waiting: AtomicU64,
     /// Outputs copied.
-    pub copying: AtomicU64,
+    copying: AtomicU64,
 }
 
 impl Spent {
