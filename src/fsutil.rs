@@ -31,6 +31,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Write `bytes` to `path` unless it exists: the first of several writers wins and the others
+/// leave it as it is. Ok(false) when it was there already. Where the filesystem has no hard
+/// links, the last writer wins instead.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    if path.exists() {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data()?;
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(_) => std::fs::rename(&tmp, path).map(|()| true),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
 /// mtime value for a file that did not exist.
 pub const MISSING: i64 = -1;
 

@@ -24,7 +24,9 @@
 //! reader sees a whole file or none. An entry whose output files are not all there is a miss. A
 //! hit touches output 0, and eviction (oldest first, down to 90 % of the limit) goes by that time.
 //! Headers that changed while their compile ran are not stored (their content may not be what the
-//! compiler read).
+//! compiler read). An entry is never replaced: a step that made a result already stored (another
+//! build stored it meanwhile) takes the stored outputs, so builds that share a cache agree on the
+//! bytes of every step even where gcc's output is not reproducible.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -384,7 +386,39 @@ impl Cache {
             text.push_str(h);
         }
         let result = hex(xxhash_rust::xxh3::xxh3_128(text.as_bytes()));
-        // Output 0 last: its presence (and time) stands for the entry.
+        // The first result stored stays, and a step that made the same result meanwhile takes
+        // its outputs: gcc's bytes are not always the same for the same command (an LTO object
+        // names its sections after a random seed; a shared variant carries the macros of the
+        // variant that ran first), and two builds at once that each kept their own would store
+        // archives and links over objects no other build has, which then never hit.
+        let there = self.output_path(&result, 0).exists();
+        let stored = if there && self.restore_outputs(&result, step) {
+            false
+        } else if self.write_outputs(&result, step, there)? {
+            // (Over an entry whose outputs could not all be read, if `there`.)
+            true
+        } else if self.restore_outputs(&result, step) {
+            // Another process stored it between the look and the write.
+            false
+        } else {
+            return None;
+        };
+        let mut entries = self.read_manifest(&key.key);
+        entries.retain(|e| e.result != result);
+        entries.insert(0, ManifestEntry { result, deps });
+        entries.truncate(MANIFEST_ENTRIES);
+        let bytes = serde_json::to_vec(&entries).ok()?;
+        crate::fsutil::write_atomic(&self.manifest_path(&key.key), &bytes).ok()?;
+        if stored && let Ok(mut c) = self.counters.lock() {
+            c.stores += 1;
+        }
+        Some(())
+    }
+
+    /// Write the outputs of `step` as the entry `result`, output 0 last: its presence (and time)
+    /// stands for the entry. With `replace` false, output 0 is only written if no other process
+    /// wrote it meanwhile: Some(false) when one did.
+    fn write_outputs(&self, result: &str, step: &PlanStep, replace: bool) -> Option<bool> {
         for (i, out) in step.outputs.iter().enumerate().rev() {
             let bytes = std::fs::read(out).ok()?;
             let bytes = if Some(out) == step.depfile.as_ref() {
@@ -393,18 +427,13 @@ impl Cache {
             } else {
                 bytes
             };
-            crate::fsutil::write_atomic(&self.output_path(&result, i), &bytes).ok()?;
+            let path = self.output_path(result, i);
+            if i == 0 && !replace {
+                return crate::fsutil::write_new(&path, &bytes).ok();
+            }
+            crate::fsutil::write_atomic(&path, &bytes).ok()?;
         }
-        let mut entries = self.read_manifest(&key.key);
-        entries.retain(|e| e.result != result);
-        entries.insert(0, ManifestEntry { result, deps });
-        entries.truncate(MANIFEST_ENTRIES);
-        let bytes = serde_json::to_vec(&entries).ok()?;
-        crate::fsutil::write_atomic(&self.manifest_path(&key.key), &bytes).ok()?;
-        if let Ok(mut c) = self.counters.lock() {
-            c.stores += 1;
-        }
-        Some(())
+        Some(true)
     }
 
     /// A blob stored under `name` (a plan, by its fingerprint), if the cache has it.

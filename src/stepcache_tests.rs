@@ -210,6 +210,43 @@ fn one_compile_in_another_build_dir_hits_and_its_depfile_names_its_own_object() 
 }
 
 #[test]
+fn a_result_stored_meanwhile_is_taken_not_replaced() {
+    // Two builds at once, in two build dirs, run the same compile; gcc's bytes differ (an LTO
+    // object's random section names). The second to store takes the first's object.
+    let t = setup();
+    let s = step(&t.dir, &t.src, "");
+    let other = in_build_dir(&s, "second-build");
+    let (k1, k2) = (t.cache.key(&s).unwrap(), t.cache.key(&other).unwrap());
+    let start = crate::work::now_ns();
+    fake_run(&s, &t.header);
+    fake_run(&other, &t.header);
+    std::fs::write(&other.outputs[0], "obj(other random seed)").unwrap();
+    t.cache.store(&k1, &s, start);
+    t.cache.store(&k2, &other, start);
+    let first = std::fs::read(&s.outputs[0]).unwrap();
+    assert_eq!(std::fs::read(&other.outputs[0]).unwrap(), first);
+    let dep = std::fs::read_to_string(&other.outputs[1]).unwrap();
+    assert!(
+        dep.starts_with(&format!("{}: ", other.outputs[0].display())),
+        "{dep}"
+    );
+    assert_eq!(t.cache.counters().stores, 1);
+    // An entry with an output gone is written again by the next store, and then serves.
+    let Some(ManifestEntry { result, .. }) = t.cache.read_manifest(&k1.key).into_iter().next()
+    else {
+        panic!("no manifest entry");
+    };
+    std::fs::remove_file(t.cache.output_path(&result, 1)).unwrap();
+    fake_run(&other, &t.header);
+    std::fs::write(&other.outputs[0], "obj(third)").unwrap();
+    t.cache.store(&k2, &other, start);
+    assert_eq!(t.cache.counters().stores, 2);
+    wipe(&s);
+    assert!(through(&t.cache, &s, &t.header));
+    assert_eq!(std::fs::read(&s.outputs[0]).unwrap(), b"obj(third)");
+}
+
+#[test]
 fn a_header_written_during_the_compile_is_not_stored() {
     let t = setup();
     let s = step(&t.dir, &t.src, "");

@@ -24,6 +24,10 @@ fn bins(r: &Run) -> Vec<(String, Vec<u8>)> {
 
 /// The labels of the steps a `--trace` file says came from the cache.
 fn cached_steps(trace: &Path) -> Vec<String> {
+    trace_steps(trace, true)
+}
+
+fn trace_steps(trace: &Path, cached: bool) -> Vec<String> {
     let t: serde_json::Value = serde_json::from_slice(&std::fs::read(trace).unwrap()).unwrap();
     let events = t
         .get("traceEvents")
@@ -33,9 +37,14 @@ fn cached_steps(trace: &Path) -> Vec<String> {
         .clone();
     events
         .iter()
-        .filter(|e| e["args"]["cached"] == true)
+        .filter(|e| e["args"]["cached"].as_bool() == Some(cached))
         .map(|e| e["name"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The labels of the steps a `--trace` file says ran rather than came from the cache.
+fn run_steps(trace: &Path) -> Vec<String> {
+    trace_steps(trace, false)
 }
 
 fn from_cache(r: &Run) -> u64 {
@@ -251,8 +260,16 @@ fn two_builds_at_once_share_the_cache_safely() {
     let (a, b) = (Run::of_output(a).ok(), Run::of_output(b).ok());
     assert!(bins(&a) == bins(&b), "the binaries differ");
     // A third, after both stored what they built, is served whole.
-    let c = build(&f, &f.path().join("c"), &modules, &[]).ok();
-    assert_eq!(from_cache(&c), c.steps_run() - bins(&c).len() as u64);
+    let trace = f.path().join("c.json");
+    let mut traced = modules.to_vec();
+    traced.extend(["--trace", trace.to_str().unwrap()]);
+    let c = build(&f, &f.path().join("c"), &traced, &[]).ok();
+    assert_eq!(
+        from_cache(&c),
+        c.steps_run() - bins(&c).len() as u64,
+        "run, not from the cache: {:?}",
+        run_steps(&trace)
+    );
     assert!(bins(&c) == bins(&a), "the binaries differ");
 }
 
