@@ -56,6 +56,11 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     result
 }
 
+/// How long after its last write a file's contents may be remembered by its stamp: more than the
+/// coarsest timestamp granularity of the file systems a tree lives on (2 s on FAT). A file written
+/// again within that granularity keeps its modification time (the case git calls "racily clean").
+pub const SETTLED_NS: i64 = 3_000_000_000;
+
 /// mtime value for a file that did not exist.
 pub const MISSING: i64 = -1;
 
@@ -66,6 +71,12 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// Whether contents read at `read_at_ns` (a wall-clock time, as `work::now_ns`) may be
+    /// remembered under this stamp: the file's last write was [`SETTLED_NS`] before it.
+    pub fn settled_at(&self, read_at_ns: i64) -> bool {
+        read_at_ns - self.mtime_ns >= SETTLED_NS
+    }
+
     pub fn of(path: &Path) -> Stamp {
         match std::fs::metadata(path) {
             Ok(m) => Stamp {

@@ -8,7 +8,7 @@
 //!
 //! One exception, the one git calls "racily clean": a file written again within the timestamp
 //! granularity of its first write keeps its modification time. So a hash is remembered only for
-//! a file whose modification time was at least [`SETTLED_NS`] older than the moment it was read;
+//! a file whose modification time was at least `fsutil::SETTLED_NS` older than the moment it was read;
 //! a file read sooner than that after a write is hashed again next time.
 
 use std::collections::HashMap;
@@ -20,10 +20,6 @@ use std::sync::{Mutex, OnceLock};
 use crate::fsutil::Stamp;
 
 const MAGIC: &[u8; 8] = b"PBHASH01";
-
-/// How long after its last write a file's hash may be remembered: more than the coarsest
-/// timestamp granularity of the file systems a tree lives on (2 s on FAT).
-pub const SETTLED_NS: i64 = 3_000_000_000;
 
 /// Above this many entries, a save forgets the files that are gone.
 const PRUNE_ABOVE: usize = 50_000;
@@ -74,7 +70,7 @@ impl HashMemo {
                 if Stamp::of(path) != stamp {
                     return Some(h);
                 }
-                (h, read_at - stamp.mtime_ns >= SETTLED_NS)
+                (h, stamp.settled_at(read_at))
             }
         };
         self.fresh
@@ -171,6 +167,7 @@ fn parse(bytes: &[u8]) -> Option<HashMap<PathBuf, (Stamp, u128)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fsutil::SETTLED_NS;
 
     fn set_mtime(p: &Path, ns_ago: i64) {
         let t = std::time::SystemTime::now() - std::time::Duration::from_nanos(ns_ago as u64);

@@ -129,6 +129,8 @@ impl Tree {
     /// Content hashes of every makefile, reusing `cache` (a file under the build state) while no walked
     /// directory changed: adding, removing or renaming a makefile changes its directory's mtime, and a
     /// makefile whose mtime and size are unchanged keeps its hash. So a no-op build stats instead of walking.
+    /// Neither is remembered when it was read within `fsutil::SETTLED_NS` of its last change: a
+    /// second write inside the file system's timestamp granularity would leave the same stamp.
     ///
     /// Also returns the stamps this answer rests on (each watched directory and each makefile, as
     /// stat saw them now): while they are the same, so is the answer.
@@ -153,11 +155,18 @@ impl Tree {
             ),
             None => {
                 watched_dirs.clear();
+                let walked_at = crate::work::now_ns();
                 let (files, dirs) = self.makefiles();
                 let dirs = dirs.into_iter().map(|d| {
                     let now = Stamp::of(&d);
                     watched_dirs.push((d.clone(), now));
-                    (d, now.mtime_ns)
+                    // Changed within the timestamp granularity of the walk: a makefile added
+                    // after the walk read it could leave the same mtime, so walk again next time.
+                    let mtime = match now.settled_at(walked_at) {
+                        true => now.mtime_ns,
+                        false => UNSETTLED,
+                    };
+                    (d, mtime)
                 });
                 (files, dirs.collect())
             }
@@ -174,11 +183,18 @@ impl Tree {
                 .get(f.as_path())
                 .filter(|e| e.0 == stamp.mtime_ns && e.1 == stamp.size)
                 .map(|e| e.2);
+            let read_at = crate::work::now_ns();
             let hash = known.unwrap_or_else(|| {
                 xxhash_rust::xxh3::xxh3_64(&std::fs::read(&f).unwrap_or_default())
             });
             watched_files.push((f.clone(), stamp));
-            entries.push((f, stamp.mtime_ns, stamp.size, hash));
+            // A hash is remembered only under a settled stamp: a makefile written again within
+            // its timestamp granularity, at the same size, keeps its stamp (`fsutil::SETTLED_NS`).
+            let mtime = match known.is_some() || stamp.settled_at(read_at) {
+                true => stamp.mtime_ns,
+                false => UNSETTLED,
+            };
+            entries.push((f, mtime, stamp.size, hash));
         }
         let hashes = entries.iter().map(|e| (e.0.clone(), e.3)).collect();
         let fresh = MakefileCache {
@@ -211,7 +227,11 @@ pub struct Makefiles {
 }
 
 /// 1: only directories where a new makefile could change the build are watched.
-const MAKEFILE_CACHE_VERSION: u32 = 1;
+/// 2: no stamp is remembered that changed within `fsutil::SETTLED_NS` of being read.
+const MAKEFILE_CACHE_VERSION: u32 = 2;
+
+/// The mtime remembered for a file or directory read too soon after it changed: no stamp has it.
+const UNSETTLED: i64 = i64::MIN;
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct MakefileCache {
@@ -306,5 +326,55 @@ mod tests {
             !watched.iter().any(|d| d.starts_with("third_party")),
             "{watched:?}"
         );
+    }
+
+    fn set_mtime(p: &Path, t: std::time::SystemTime) {
+        // Opened to read: a directory cannot be opened to write.
+        std::fs::File::open(p).unwrap().set_modified(t).unwrap();
+    }
+
+    #[test]
+    fn a_makefile_rewritten_within_its_timestamp_keeps_no_old_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tree");
+        std::fs::create_dir_all(root.join("lib")).unwrap();
+        let mk = root.join("lib/build.mk");
+        std::fs::write(root.join("makefile"), "all:\n").unwrap();
+        std::fs::write(&mk, "A=1\n").unwrap();
+        let tree = Tree {
+            root: root.clone(),
+            version_string: "2.3.1".into(),
+            version: Some(2302),
+        };
+        let cache = dir.path().join("cache.json");
+        let hash_of_mk = |t: &Tree| {
+            t.makefile_hashes(&cache)
+                .hashes
+                .into_iter()
+                .find(|(p, _)| *p == mk)
+                .unwrap()
+                .1
+        };
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        set_mtime(&root.join("makefile"), old);
+        set_mtime(&root.join("lib"), old);
+        set_mtime(&root, old);
+        // Read just after it was written; then written again, same size, and given the same
+        // mtime (as on a file system whose timestamps are coarser than the two writes).
+        let written = std::fs::metadata(&mk).unwrap().modified().unwrap();
+        let first = hash_of_mk(&tree);
+        std::fs::write(&mk, "A=2\n").unwrap();
+        set_mtime(&mk, written);
+        assert_ne!(hash_of_mk(&tree), first, "the old hash was kept");
+        // A settled file is remembered: the cache holds its stamp.
+        set_mtime(&mk, old);
+        let settled = hash_of_mk(&tree);
+        let kept: MakefileCache = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+        assert!(
+            kept.files.iter().all(|e| e.1 != UNSETTLED),
+            "{:?}",
+            kept.files
+        );
+        assert_eq!(hash_of_mk(&tree), settled);
     }
 }
