@@ -259,6 +259,15 @@ fn two_builds_at_once_share_the_cache_safely() {
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let (a, b) = (Run::of_output(a).ok(), Run::of_output(b).ok());
     assert!(bins(&a) == bins(&b), "the binaries differ");
+    // The `.elf` files too, debug info and all: of two builds that made the same result, the
+    // second to store it takes the first's files (gcc's are not always the same bytes).
+    let elfs = |r: &Run| -> Vec<Vec<u8>> {
+        r.artifacts()
+            .iter()
+            .map(|(_, bin)| std::fs::read(bin.with_extension("elf")).unwrap())
+            .collect()
+    };
+    assert!(elfs(&a) == elfs(&b), "the .elf files differ");
     // A third, after both stored what they built, is served whole.
     let trace = f.path().join("c.json");
     let mut traced = modules.to_vec();
