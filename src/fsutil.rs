@@ -1,5 +1,6 @@
-//! Filesystem effects with crash safety: whole-file writes through a temp file and a rename, temp
-//! names, and file stamps (mtime + size). Knows no pbuild type: every function returns `io::Result`.
+//! Filesystem effects with crash safety: whole-file writes through a temp file and a rename (or a
+//! link, where the first writer wins), temp names, and file stamps (mtime + size) with the rule for
+//! when a stamp may stand for contents read. Knows no pbuild type.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
