@@ -16,6 +16,16 @@ pub fn temp_path(path: &Path) -> PathBuf {
 
 /// Write `bytes` to `path` so that a reader sees either the old file or the whole new one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_beside(path, bytes, |tmp| std::fs::rename(tmp, path))
+}
+
+/// Write `bytes` to `path`'s temp name (its directory made first), synced, then `place` it; the
+/// temp file is gone afterwards whatever happened.
+fn write_beside<T>(
+    path: &Path,
+    bytes: &[u8],
+    place: impl FnOnce(&Path) -> std::io::Result<T>,
+) -> std::io::Result<T> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -24,11 +34,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_data()?;
-        std::fs::rename(&tmp, path)
+        place(&tmp)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    let _ = std::fs::remove_file(&tmp);
     result
 }
 
@@ -39,22 +47,11 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     if path.exists() {
         return Ok(false);
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_data()?;
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(_) => std::fs::rename(&tmp, path).map(|()| true),
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    write_beside(path, bytes, |tmp| match std::fs::hard_link(tmp, path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(_) => std::fs::rename(tmp, path).map(|()| true),
+    })
 }
 
 /// How long after its last write a file's contents may be remembered by its stamp: more than the

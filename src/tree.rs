@@ -135,6 +135,8 @@ impl Tree {
     /// Also returns the stamps this answer rests on (each watched directory and each makefile, as
     /// stat saw them now): while they are the same, so is the answer.
     pub fn makefile_hashes(&self, cache: &Path) -> Makefiles {
+        // Before any stat or read below: what is settled at this time is settled when read.
+        let read_at = crate::work::now_ns();
         let previous: Option<MakefileCache> = std::fs::read(cache)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
@@ -155,18 +157,13 @@ impl Tree {
             ),
             None => {
                 watched_dirs.clear();
-                let walked_at = crate::work::now_ns();
                 let (files, dirs) = self.makefiles();
                 let dirs = dirs.into_iter().map(|d| {
                     let now = Stamp::of(&d);
                     watched_dirs.push((d.clone(), now));
                     // Changed within the timestamp granularity of the walk: a makefile added
                     // after the walk read it could leave the same mtime, so walk again next time.
-                    let mtime = match now.settled_at(walked_at) {
-                        true => now.mtime_ns,
-                        false => UNSETTLED,
-                    };
-                    (d, mtime)
+                    (d, remembered_mtime(now, read_at))
                 });
                 (files, dirs.collect())
             }
@@ -183,16 +180,15 @@ impl Tree {
                 .get(f.as_path())
                 .filter(|e| e.0 == stamp.mtime_ns && e.1 == stamp.size)
                 .map(|e| e.2);
-            let read_at = crate::work::now_ns();
             let hash = known.unwrap_or_else(|| {
                 xxhash_rust::xxh3::xxh3_64(&std::fs::read(&f).unwrap_or_default())
             });
             watched_files.push((f.clone(), stamp));
             // A hash is remembered only under a settled stamp: a makefile written again within
             // its timestamp granularity, at the same size, keeps its stamp (`fsutil::SETTLED_NS`).
-            let mtime = match known.is_some() || stamp.settled_at(read_at) {
-                true => stamp.mtime_ns,
-                false => UNSETTLED,
+            let mtime = match known {
+                Some(_) => stamp.mtime_ns,
+                None => remembered_mtime(stamp, read_at),
             };
             entries.push((f, mtime, stamp.size, hash));
         }
@@ -232,6 +228,14 @@ const MAKEFILE_CACHE_VERSION: u32 = 2;
 
 /// The mtime remembered for a file or directory read too soon after it changed: no stamp has it.
 const UNSETTLED: i64 = i64::MIN;
+
+/// The mtime to remember for `stamp`, read at `read_at`: its own once settled, else [`UNSETTLED`].
+fn remembered_mtime(stamp: Stamp, read_at: i64) -> i64 {
+    match stamp.settled_at(read_at) {
+        true => stamp.mtime_ns,
+        false => UNSETTLED,
+    }
+}
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct MakefileCache {
