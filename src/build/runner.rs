@@ -60,7 +60,15 @@ impl RealRunner<'_> {
 }
 
 impl Runner for RealRunner<'_> {
-    fn run(&self, id: StepId, _: &Step) -> StepResult {
+    /// A link that gcc runs with whole-program LTO (`-flto` as the last LTO word, no job count):
+    /// its LTRANS jobs use lent slots through a make jobserver (`work::jobserver`).
+    fn spreads(&self, id: StepId, _: &Step) -> bool {
+        self.steps
+            .get(id.0 as usize)
+            .is_some_and(|p| p.kind == StepKind::Link && uses_lto_jobserver(&p.argv))
+    }
+
+    fn run(&self, id: StepId, _: &Step, spare: usize) -> StepResult {
         let Some(step) = self.steps.get(id.0 as usize) else {
             return StepResult::failed(format!(
                 "pbuild: no plan step {}: this is a pbuild bug",
@@ -86,8 +94,12 @@ impl Runner for RealRunner<'_> {
             };
         }
         let piped = piped(step);
+        // Without a pipe for the tokens, the link runs as make would run it: serially.
+        let jobserver = (spare > 0)
+            .then(|| crate::work::jobserver::Jobserver::new(spare).ok())
+            .flatten();
         let command = |prefix: &[String]| {
-            run_command(&step.cwd, &piped, &step.outputs, prefix)
+            run_command(&step.cwd, &piped, &step.outputs, prefix, jobserver.as_ref())
                 .map_err(|f| describe(f, self.launcher))
         };
         let mut shared_from = None;
@@ -120,6 +132,16 @@ impl Runner for RealRunner<'_> {
             Err(output) => StepResult::failed(output),
         }
     }
+}
+
+/// Whether gcc, given `argv`, would run LTRANS jobs through a make jobserver: the last of its
+/// `-flto…`/`-fno-lto` words is `-flto`, `-flto=auto` or `-flto=jobserver` (a count, `-flto=4`,
+/// fixes the jobs itself).
+fn uses_lto_jobserver(argv: &[String]) -> bool {
+    argv.iter()
+        .rev()
+        .find(|w| (w.starts_with("-flto") && !w.starts_with("-flto-")) || *w == "-fno-lto")
+        .is_some_and(|w| matches!(w.as_str(), "-flto" | "-flto=auto" | "-flto=jobserver"))
 }
 
 /// The command as it runs: a compile gets gcc's `-pipe`, so the compiler hands its assembly to
@@ -274,6 +296,19 @@ fn make_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_lto_link_without_a_job_count_uses_a_jobserver() {
+        let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert!(uses_lto_jobserver(&w("g++ -Os -flto -o a.elf")));
+        assert!(uses_lto_jobserver(&w("g++ -fno-lto -flto=auto -o a.elf")));
+        assert!(uses_lto_jobserver(&w(
+            "g++ -flto -flto-partition=one -o a.elf"
+        )));
+        assert!(!uses_lto_jobserver(&w("g++ -flto -fno-lto -o a.elf")));
+        assert!(!uses_lto_jobserver(&w("g++ -flto=4 -o a.elf")));
+        assert!(!uses_lto_jobserver(&w("g++ -Os -o a.elf")));
+    }
 
     #[test]
     fn only_the_pragma_once_warning_and_its_context_are_dropped() {

@@ -147,7 +147,7 @@ fn run_all(steps: &[PlanStep]) -> Vec<Option<usize>> {
 fn run_step(v: &Variants, steps: &[PlanStep], i: usize) -> Ran {
     let step = &steps[i];
     v.run(i, || {
-        crate::work::task::run_command(&step.cwd, &step.argv, &step.outputs, &[])
+        crate::work::task::run_command(&step.cwd, &step.argv, &step.outputs, &[], None)
             .map_err(|f| f.output)
     })
 }

@@ -19,11 +19,21 @@ struct FakeRunner {
     headers: Vec<PathBuf>,
     running: AtomicUsize,
     most_at_once: AtomicUsize,
+    /// Steps that can use lent slots, and the slots each was lent.
+    spreading: HashSet<String>,
+    lent: Mutex<Vec<(String, usize)>>,
 }
 
 impl Runner for FakeRunner {
-    fn run(&self, _: StepId, step: &Step) -> StepResult {
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+    fn spreads(&self, _: StepId, step: &Step) -> bool {
+        self.spreading.contains(&step.label)
+    }
+
+    fn run(&self, _: StepId, step: &Step, spare: usize) -> StepResult {
+        if spare > 0 {
+            self.lent.lock().unwrap().push((step.label.clone(), spare));
+        }
+        let now = self.running.fetch_add(1 + spare, Ordering::SeqCst) + 1 + spare;
         self.most_at_once.fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(std::time::Duration::from_millis(2));
         let n = {
@@ -45,7 +55,7 @@ impl Runner for FakeRunner {
                 std::fs::write(d, format!("x.o: {}\n", deps.join(" "))).unwrap();
             }
         }
-        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.running.fetch_sub(1 + spare, Ordering::SeqCst);
         if ok {
             StepResult::done(String::new())
         } else {
@@ -321,4 +331,30 @@ fn never_more_steps_at_once_than_jobs() {
         assert_eq!(o.ran, 12);
         assert!(r.most_at_once.load(Ordering::SeqCst) <= jobs);
     }
+}
+
+#[test]
+fn idle_slots_are_lent_to_a_spreading_step_only_when_nothing_else_is_ready() {
+    let t = tempfile::tempdir().unwrap();
+    let specs = project(t.path());
+    let r = FakeRunner {
+        spreading: ["CC a", "LD app"].into_iter().map(String::from).collect(),
+        ..FakeRunner::default()
+    };
+    let (o, _) = build(t.path(), &specs, &r, 4, false);
+    assert_eq!(o.ran, 5);
+    // `CC a` started beside ready compiles: no slot to spare. `LD app` started alone: the other
+    // three slots were lent to it, and never more than 4 were busy.
+    assert_eq!(*r.lent.lock().unwrap(), [("LD app".to_string(), 3)]);
+    assert!(r.most_at_once.load(Ordering::SeqCst) <= 4);
+    // At -j1 there is nothing to lend.
+    let r1 = FakeRunner {
+        spreading: r.spreading.clone(),
+        ..FakeRunner::default()
+    };
+    let d = t.path().join("j1");
+    std::fs::create_dir_all(&d).unwrap();
+    let specs = project(&d);
+    build(&d, &specs, &r1, 1, false);
+    assert!(r1.lent.lock().unwrap().is_empty());
 }

@@ -8,6 +8,7 @@ pub mod depfile;
 #[cfg(test)]
 mod engine_tests;
 pub mod graph;
+pub mod jobserver;
 pub mod task;
 
 use std::collections::{BTreeSet, HashMap};
@@ -84,7 +85,16 @@ impl StepResult {
 /// Executes one step (`id` is its index in the graph, so a runner can keep more about each step
 /// than the engine knows). The real one spawns the tool or does the step natively.
 pub trait Runner: Sync {
-    fn run(&self, id: StepId, step: &Step) -> StepResult;
+    /// Run the step; `spare` job slots beyond its own are lent to it (see [`Runner::spreads`]),
+    /// 0 for most steps.
+    fn run(&self, id: StepId, step: &Step, spare: usize) -> StepResult;
+
+    /// Whether the step can put idle job slots to work (a make jobserver client, such as gcc's
+    /// LTO link with its LTRANS jobs). Such a step, started when no other step is ready, is lent
+    /// every idle slot until it ends, so at most `jobs` slots are ever busy.
+    fn spreads(&self, _id: StepId, _step: &Step) -> bool {
+        false
+    }
 }
 
 /// What the user sees while a build runs.
@@ -327,6 +337,8 @@ pub fn run(
     let mut started = 0usize;
     let mut running = 0usize;
     let mut input_stamps: HashMap<u32, (i64, Vec<(PathBuf, Stamp)>)> = HashMap::new();
+    // Slots lent to a running step beyond its own.
+    let mut lent: HashMap<u32, usize> = HashMap::new();
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::channel::<(u32, StepResult)>();
         loop {
@@ -349,12 +361,18 @@ pub fn run(
                     })
                     .collect();
                 input_stamps.insert(i, (start, stamps));
+                let spare = if ready.is_empty() && runner.spreads(StepId(i), step) {
+                    jobs - running - 1
+                } else {
+                    0
+                };
+                lent.insert(i, spare);
                 let tx = tx.clone();
                 scope.spawn(move || {
-                    let result = runner.run(StepId(i), step);
+                    let result = runner.run(StepId(i), step, spare);
                     let _ = tx.send((i, result));
                 });
-                running += 1;
+                running += 1 + spare;
             }
             if running == 0 {
                 break;
@@ -362,7 +380,7 @@ pub fn run(
             let (i, result) = rx
                 .recv()
                 .map_err(|e| Error::Other(format!("scheduler: {e}")))?;
-            running -= 1;
+            running -= 1 + lent.remove(&i).unwrap_or(0);
             outcome.ran += 1;
             outcome.cached += usize::from(result.cached);
             outcome.shared += usize::from(result.shared_from.is_some());

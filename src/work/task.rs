@@ -26,12 +26,14 @@ fn fail(msg: impl Into<String>) -> Result<String, Failed> {
 
 /// Run `prefix` + `argv` in `cwd`. Every word of `argv` that names one of `outputs` (as written,
 /// or as a path relative to `cwd`) is replaced by that output's temp name; on success the temp
-/// files are renamed into place (the first output must exist). Returns what the tool printed.
+/// files are renamed into place (the first output must exist). With `jobserver`, the command may
+/// use the job slots it holds. Returns what the tool printed.
 pub fn run_command(
     cwd: &Path,
     argv: &[String],
     outputs: &[PathBuf],
     prefix: &[String],
+    jobserver: Option<&super::jobserver::Jobserver>,
 ) -> Result<String, Failed> {
     for out in outputs {
         if let Some(dir) = out.parent()
@@ -66,11 +68,12 @@ pub fn run_command(
     let Some((program, args)) = words.split_first() else {
         return fail("pbuild: empty command");
     };
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output();
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(cwd).stdin(Stdio::null());
+    if let Some(js) = jobserver {
+        js.hand_to(&mut cmd);
+    }
+    let out = cmd.output();
     let out = match out {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -141,14 +144,14 @@ mod tests {
         let out = d.path().join("sub/x.o");
         let mut argv = sh("echo made > \"$1\"; echo said >&2");
         argv.push(out.display().to_string());
-        let text = run_command(d.path(), &argv, std::slice::from_ref(&out), &[]).unwrap();
+        let text = run_command(d.path(), &argv, std::slice::from_ref(&out), &[], None).unwrap();
         assert_eq!(text, "said\n");
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "made\n");
 
         let bad = d.path().join("y.o");
         let mut argv = sh("echo half > \"$1\"; exit 3");
         argv.push("y.o".into());
-        let f = run_command(d.path(), &argv, std::slice::from_ref(&bad), &[]).unwrap_err();
+        let f = run_command(d.path(), &argv, std::slice::from_ref(&bad), &[], None).unwrap_err();
         assert!(f.output.contains("exited with status 3"), "{}", f.output);
         assert!(!bad.exists(), "a failed command leaves no output");
         let left: Vec<String> = std::fs::read_dir(d.path())
@@ -166,6 +169,7 @@ mod tests {
             &["no-such-program-pbuild".into()],
             &[d.path().join("o")],
             &[],
+            None,
         )
         .unwrap_err();
         assert_eq!(f.missing_program.as_deref(), Some("no-such-program-pbuild"));
