@@ -9,6 +9,7 @@ use super::variants::Variants;
 use crate::fsutil::write_atomic;
 use crate::plan::{ImageSpec, PlanStep, StepKind};
 use crate::stepcache::Cache;
+use crate::work::jobserver::Jobserver;
 use crate::work::task::{Failed, run_command};
 use crate::work::{Runner, Step, StepId, StepResult, now_ns};
 
@@ -68,7 +69,7 @@ impl Runner for RealRunner<'_> {
             .is_some_and(|p| p.kind == StepKind::Link && uses_lto_jobserver(&p.argv))
     }
 
-    fn run(&self, id: StepId, _: &Step, spare: usize) -> StepResult {
+    fn run(&self, id: StepId, _: &Step, slots: Option<&Jobserver>) -> StepResult {
         let Some(step) = self.steps.get(id.0 as usize) else {
             return StepResult::failed(format!(
                 "pbuild: no plan step {}: this is a pbuild bug",
@@ -94,12 +95,8 @@ impl Runner for RealRunner<'_> {
             };
         }
         let piped = piped(step);
-        // Without a pipe for the tokens, the link runs as make would run it: serially.
-        let jobserver = (spare > 0)
-            .then(|| crate::work::jobserver::Jobserver::new(spare).ok())
-            .flatten();
         let command = |prefix: &[String]| {
-            run_command(&step.cwd, &piped, &step.outputs, prefix, jobserver.as_ref())
+            run_command(&step.cwd, &piped, &step.outputs, prefix, slots)
                 .map_err(|f| describe(f, self.launcher))
         };
         let mut shared_from = None;

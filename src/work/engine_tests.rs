@@ -21,7 +21,10 @@ struct FakeRunner {
     most_at_once: AtomicUsize,
     /// Steps that can use lent slots, and the slots each was lent.
     spreading: HashSet<String>,
-    lent: Mutex<Vec<(String, usize)>>,
+    /// Each spreading step: the slots lent to it when it started, and after it waited for
+    /// `expect_lent`.
+    lent: Mutex<Vec<(String, usize, usize)>>,
+    expect_lent: usize,
 }
 
 impl Runner for FakeRunner {
@@ -29,10 +32,18 @@ impl Runner for FakeRunner {
         self.spreading.contains(&step.label)
     }
 
-    fn run(&self, _: StepId, step: &Step, spare: usize) -> StepResult {
-        if spare > 0 {
-            self.lent.lock().unwrap().push((step.label.clone(), spare));
+    fn run(&self, _: StepId, step: &Step, slots: Option<&jobserver::Jobserver>) -> StepResult {
+        // A spreading step waits (a while) for the slots the test expects it to be lent.
+        if let Some(js) = slots {
+            let at_start = js.lent();
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while js.lent() < self.expect_lent && std::time::Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let seen = (step.label.clone(), at_start, js.lent());
+            self.lent.lock().unwrap().push(seen);
         }
+        let spare = slots.map_or(0, |js| js.lent());
         let now = self.running.fetch_add(1 + spare, Ordering::SeqCst) + 1 + spare;
         self.most_at_once.fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(std::time::Duration::from_millis(2));
@@ -334,20 +345,25 @@ fn never_more_steps_at_once_than_jobs() {
 }
 
 #[test]
-fn idle_slots_are_lent_to_a_spreading_step_only_when_nothing_else_is_ready() {
+fn idle_slots_are_lent_to_a_spreading_step_that_starts_with_nothing_else_ready() {
     let t = tempfile::tempdir().unwrap();
     let specs = project(t.path());
     let r = FakeRunner {
-        spreading: ["CC a", "LD app"].into_iter().map(String::from).collect(),
+        spreading: ["LD app".to_string()].into(),
+        expect_lent: 3,
         ..FakeRunner::default()
     };
     let (o, _) = build(t.path(), &specs, &r, 4, false);
     assert_eq!(o.ran, 5);
-    // `CC a` started beside ready compiles: no slot to spare. `LD app` started alone: the other
-    // three slots were lent to it, and never more than 4 were busy.
-    assert_eq!(*r.lent.lock().unwrap(), [("LD app".to_string(), 3)]);
+    // `LD app` starts with nothing else ready: the idle slots are lent to it at once (all 3, or
+    // 1 if `CC c` still runs, and the other 2 when it ends); never more than 4 are busy.
+    let lent = r.lent.lock().unwrap().clone();
+    assert_eq!(lent.len(), 1);
+    let (label, at_start, in_all) = &lent[0];
+    assert_eq!((label.as_str(), *in_all), ("LD app", 3));
+    assert!(*at_start >= 1, "nothing lent when the link started");
     assert!(r.most_at_once.load(Ordering::SeqCst) <= 4);
-    // At -j1 there is nothing to lend.
+    // At -j1 there is nothing to lend, and no jobserver.
     let r1 = FakeRunner {
         spreading: r.spreading.clone(),
         ..FakeRunner::default()
@@ -357,4 +373,26 @@ fn idle_slots_are_lent_to_a_spreading_step_only_when_nothing_else_is_ready() {
     let specs = project(&d);
     build(&d, &specs, &r1, 1, false);
     assert!(r1.lent.lock().unwrap().is_empty());
+}
+
+#[test]
+fn slots_that_idle_while_a_spreading_step_runs_alone_are_lent_to_it() {
+    let t = tempfile::tempdir().unwrap();
+    for f in ["x.o", "y.c"] {
+        std::fs::write(t.path().join(f), f).unwrap();
+    }
+    // The link comes first, so it starts while the compile is still ready: nothing to lend then.
+    // When the compile ends, the link runs alone with nothing ready: the 3 idle slots are its.
+    let specs = vec![
+        step(t.path(), "LD x", &["x.o"], &["x.elf"]),
+        step(t.path(), "CC y", &["y.c"], &["y.o"]),
+    ];
+    let r = FakeRunner {
+        spreading: ["LD x".to_string()].into(),
+        expect_lent: 3,
+        ..FakeRunner::default()
+    };
+    let (o, _) = build(t.path(), &specs, &r, 4, false);
+    assert_eq!(o.ran, 2);
+    assert_eq!(*r.lent.lock().unwrap(), [("LD x".to_string(), 0, 3)]);
 }

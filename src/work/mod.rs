@@ -13,7 +13,7 @@ pub mod task;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use crate::error::{Error, Result};
 use crate::fsutil::{MISSING, Stamp};
@@ -85,13 +85,15 @@ impl StepResult {
 /// Executes one step (`id` is its index in the graph, so a runner can keep more about each step
 /// than the engine knows). The real one spawns the tool or does the step natively.
 pub trait Runner: Sync {
-    /// Run the step; `spare` job slots beyond its own are lent to it (see [`Runner::spreads`]),
-    /// 0 for most steps.
-    fn run(&self, id: StepId, step: &Step, spare: usize) -> StepResult;
+    /// Run the step; `slots` is the jobserver through which idle job slots are lent to it (see
+    /// [`Runner::spreads`]), None for most steps.
+    fn run(&self, id: StepId, step: &Step, slots: Option<&jobserver::Jobserver>) -> StepResult;
 
     /// Whether the step can put idle job slots to work (a make jobserver client, such as gcc's
-    /// LTO link with its LTRANS jobs). Such a step, started when no other step is ready, is lent
-    /// every idle slot until it ends, so at most `jobs` slots are ever busy.
+    /// LTO link with its LTRANS jobs). Such a step gets a jobserver (at `-j2` and up). It is lent
+    /// the idle slots when it starts with no other step ready, and every slot that becomes idle
+    /// while it runs alone with none ready (then no step can become ready before it ends). A lent
+    /// slot is the step's until it ends, so at most `jobs` slots are ever busy.
     fn spreads(&self, _id: StepId, _step: &Step) -> bool {
         false
     }
@@ -337,8 +339,8 @@ pub fn run(
     let mut started = 0usize;
     let mut running = 0usize;
     let mut input_stamps: HashMap<u32, (i64, Vec<(PathBuf, Stamp)>)> = HashMap::new();
-    // Slots lent to a running step beyond its own.
-    let mut lent: HashMap<u32, usize> = HashMap::new();
+    // Every running step: the slots lent to it beyond its own, and its jobserver.
+    let mut lent: HashMap<u32, (usize, Option<Arc<jobserver::Jobserver>>)> = HashMap::new();
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::channel::<(u32, StepResult)>();
         loop {
@@ -361,18 +363,33 @@ pub fn run(
                     })
                     .collect();
                 input_stamps.insert(i, (start, stamps));
-                let spare = if ready.is_empty() && runner.spreads(StepId(i), step) {
+                let spare = if ready.is_empty() {
                     jobs - running - 1
                 } else {
                     0
                 };
-                lent.insert(i, spare);
+                let slots = (jobs > 1 && runner.spreads(StepId(i), step))
+                    .then(|| jobserver::Jobserver::new(spare, jobs).ok().map(Arc::new))
+                    .flatten();
+                let spare = if slots.is_some() { spare } else { 0 };
+                lent.insert(i, (spare, slots.clone()));
                 let tx = tx.clone();
                 scope.spawn(move || {
-                    let result = runner.run(StepId(i), step, spare);
+                    let result = runner.run(StepId(i), step, slots.as_deref());
                     let _ = tx.send((i, result));
                 });
                 running += 1 + spare;
+            }
+            // One spreading step running alone, nothing ready: no step can become ready before
+            // it ends, so the idle slots are its.
+            if ready.is_empty()
+                && running < jobs
+                && lent.len() == 1
+                && let Some((spare, Some(slots))) = lent.values_mut().next()
+                && slots.lend(jobs - running).is_ok()
+            {
+                *spare += jobs - running;
+                running = jobs;
             }
             if running == 0 {
                 break;
@@ -380,7 +397,7 @@ pub fn run(
             let (i, result) = rx
                 .recv()
                 .map_err(|e| Error::Other(format!("scheduler: {e}")))?;
-            running -= 1 + lent.remove(&i).unwrap_or(0);
+            running -= 1 + lent.remove(&i).map_or(0, |(spare, _)| spare);
             outcome.ran += 1;
             outcome.cached += usize::from(result.cached);
             outcome.shared += usize::from(result.shared_from.is_some());
