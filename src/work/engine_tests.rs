@@ -396,3 +396,21 @@ fn slots_that_idle_while_a_spreading_step_runs_alone_are_lent_to_it() {
     assert_eq!(o.ran, 2);
     assert_eq!(*r.lent.lock().unwrap(), [("LD x".to_string(), 0, 3)]);
 }
+
+#[test]
+fn a_ready_spreading_step_starts_before_other_ready_steps() {
+    let t = tempfile::tempdir().unwrap();
+    for f in ["a.c", "x.o"] {
+        std::fs::write(t.path().join(f), f).unwrap();
+    }
+    let specs = vec![
+        step(t.path(), "CC a", &["a.c"], &["a.o"]),
+        step(t.path(), "LD x", &["x.o"], &["x.elf"]),
+    ];
+    let r = FakeRunner {
+        spreading: ["LD x".to_string()].into(),
+        ..FakeRunner::default()
+    };
+    build(t.path(), &specs, &r, 1, false);
+    assert_eq!(r.ran(), ["LD x", "CC a"]);
+}

@@ -320,7 +320,10 @@ pub fn run(
     }
     let mut waiting: Vec<usize> = vec![0; n];
     let mut dependents: Vec<Vec<StepId>> = vec![Vec::new(); n];
-    let mut ready: BTreeSet<u32> = BTreeSet::new();
+    // Ready steps, those that spread first (an LTO link is long and serial at its core: started
+    // early, the compiles still to come fill the other slots beside it), then in plan order.
+    let key = |i: u32| (!runner.spreads(StepId(i), &graph.steps[i as usize]), i);
+    let mut ready: BTreeSet<(bool, u32)> = BTreeSet::new();
     for (i, step) in graph.steps.iter().enumerate() {
         if reasons[i].is_none() {
             continue;
@@ -332,7 +335,7 @@ pub fn run(
             }
         }
         if waiting[i] == 0 {
-            ready.insert(i as u32);
+            ready.insert(key(i as u32));
         }
     }
     let jobs = opts.jobs.max(1);
@@ -345,7 +348,9 @@ pub fn run(
         let (tx, rx) = mpsc::channel::<(u32, StepResult)>();
         loop {
             while (opts.keep_going || outcome.failed.is_empty()) && running < jobs {
-                let Some(i) = ready.pop_first() else { break };
+                let Some((_, i)) = ready.pop_first() else {
+                    break;
+                };
                 let step = &graph.steps[i as usize];
                 started += 1;
                 reporter.started(
@@ -415,7 +420,7 @@ pub fn run(
                 let w = &mut waiting[d.0 as usize];
                 *w -= 1;
                 if *w == 0 {
-                    ready.insert(d.0);
+                    ready.insert(key(d.0));
                 }
             }
         }
