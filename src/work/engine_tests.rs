@@ -375,23 +375,36 @@ fn idle_slots_are_lent_to_a_spreading_step_that_starts_with_nothing_else_ready()
     assert!(r1.lent.lock().unwrap().is_empty());
 }
 
+/// `LD x` (x.o → x.elf) and `CC y` (y.c → y.o), independent, in that order or the compile first.
+fn link_and_compile(dir: &Path, compile_first: bool) -> Vec<StepSpec> {
+    for f in ["x.o", "y.c"] {
+        std::fs::write(dir.join(f), f).unwrap();
+    }
+    let ld = step(dir, "LD x", &["x.o"], &["x.elf"]);
+    let cc = step(dir, "CC y", &["y.c"], &["y.o"]);
+    if compile_first {
+        vec![cc, ld]
+    } else {
+        vec![ld, cc]
+    }
+}
+
+/// A fake runner for which `LD x` spreads and waits for `expect_lent` slots.
+fn spreading_link(expect_lent: usize) -> FakeRunner {
+    FakeRunner {
+        spreading: ["LD x".to_string()].into(),
+        expect_lent,
+        ..FakeRunner::default()
+    }
+}
+
 #[test]
 fn slots_that_idle_while_a_spreading_step_runs_alone_are_lent_to_it() {
     let t = tempfile::tempdir().unwrap();
-    for f in ["x.o", "y.c"] {
-        std::fs::write(t.path().join(f), f).unwrap();
-    }
-    // The link comes first, so it starts while the compile is still ready: nothing to lend then.
-    // When the compile ends, the link runs alone with nothing ready: the 3 idle slots are its.
-    let specs = vec![
-        step(t.path(), "LD x", &["x.o"], &["x.elf"]),
-        step(t.path(), "CC y", &["y.c"], &["y.o"]),
-    ];
-    let r = FakeRunner {
-        spreading: ["LD x".to_string()].into(),
-        expect_lent: 3,
-        ..FakeRunner::default()
-    };
+    // The link starts while the compile is still ready: nothing to lend then. When the compile
+    // ends, the link runs alone with nothing ready: the 3 idle slots are its.
+    let specs = link_and_compile(t.path(), false);
+    let r = spreading_link(3);
     let (o, _) = build(t.path(), &specs, &r, 4, false);
     assert_eq!(o.ran, 2);
     assert_eq!(*r.lent.lock().unwrap(), [("LD x".to_string(), 0, 3)]);
@@ -400,17 +413,8 @@ fn slots_that_idle_while_a_spreading_step_runs_alone_are_lent_to_it() {
 #[test]
 fn a_ready_spreading_step_starts_before_other_ready_steps() {
     let t = tempfile::tempdir().unwrap();
-    for f in ["a.c", "x.o"] {
-        std::fs::write(t.path().join(f), f).unwrap();
-    }
-    let specs = vec![
-        step(t.path(), "CC a", &["a.c"], &["a.o"]),
-        step(t.path(), "LD x", &["x.o"], &["x.elf"]),
-    ];
-    let r = FakeRunner {
-        spreading: ["LD x".to_string()].into(),
-        ..FakeRunner::default()
-    };
+    let specs = link_and_compile(t.path(), true);
+    let r = spreading_link(0);
     build(t.path(), &specs, &r, 1, false);
-    assert_eq!(r.ran(), ["LD x", "CC a"]);
+    assert_eq!(r.ran(), ["LD x", "CC y"]);
 }
