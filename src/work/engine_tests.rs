@@ -19,7 +19,7 @@ struct FakeRunner {
     headers: Vec<PathBuf>,
     running: AtomicUsize,
     most_at_once: AtomicUsize,
-    /// Steps that can use lent slots, and the slots each was lent.
+    /// Steps that can use lent slots.
     spreading: HashSet<String>,
     /// Each spreading step: the slots lent to it when it started, and after it waited for
     /// `expect_lent`.

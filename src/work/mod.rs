@@ -342,13 +342,14 @@ pub fn run(
     let mut started = 0usize;
     let mut running = 0usize;
     let mut input_stamps: HashMap<u32, (i64, Vec<(PathBuf, Stamp)>)> = HashMap::new();
-    // Every running step: the slots lent to it beyond its own, and its jobserver.
-    let mut lent: HashMap<u32, (usize, Option<Arc<jobserver::Jobserver>>)> = HashMap::new();
+    // Every running step, with its jobserver if it spreads (the slots lent to it beyond its own
+    // are the tokens it was given: `Jobserver::lent`).
+    let mut jobservers: HashMap<u32, Option<Arc<jobserver::Jobserver>>> = HashMap::new();
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::channel::<(u32, StepResult)>();
         loop {
             while (opts.keep_going || outcome.failed.is_empty()) && running < jobs {
-                let Some((_, i)) = ready.pop_first() else {
+                let Some((stays_in_its_slot, i)) = ready.pop_first() else {
                     break;
                 };
                 let step = &graph.steps[i as usize];
@@ -368,32 +369,30 @@ pub fn run(
                     })
                     .collect();
                 input_stamps.insert(i, (start, stamps));
-                let spare = if ready.is_empty() {
+                let idle = if ready.is_empty() {
                     jobs - running - 1
                 } else {
                     0
                 };
-                let slots = (jobs > 1 && runner.spreads(StepId(i), step))
-                    .then(|| jobserver::Jobserver::new(spare, jobs).ok().map(Arc::new))
+                let slots = (jobs > 1 && !stays_in_its_slot)
+                    .then(|| jobserver::Jobserver::new(idle, jobs).ok().map(Arc::new))
                     .flatten();
-                let spare = if slots.is_some() { spare } else { 0 };
-                lent.insert(i, (spare, slots.clone()));
+                running += 1 + slots.as_ref().map_or(0, |js| js.lent());
+                jobservers.insert(i, slots.clone());
                 let tx = tx.clone();
                 scope.spawn(move || {
                     let result = runner.run(StepId(i), step, slots.as_deref());
                     let _ = tx.send((i, result));
                 });
-                running += 1 + spare;
             }
             // One spreading step running alone, nothing ready: no step can become ready before
             // it ends, so the idle slots are its.
             if ready.is_empty()
                 && running < jobs
-                && lent.len() == 1
-                && let Some((spare, Some(slots))) = lent.values_mut().next()
+                && jobservers.len() == 1
+                && let Some(Some(slots)) = jobservers.values().next()
                 && slots.lend(jobs - running).is_ok()
             {
-                *spare += jobs - running;
                 running = jobs;
             }
             if running == 0 {
@@ -402,7 +401,7 @@ pub fn run(
             let (i, result) = rx
                 .recv()
                 .map_err(|e| Error::Other(format!("scheduler: {e}")))?;
-            running -= 1 + lent.remove(&i).map_or(0, |(spare, _)| spare);
+            running -= 1 + jobservers.remove(&i).flatten().map_or(0, |js| js.lent());
             outcome.ran += 1;
             outcome.cached += usize::from(result.cached);
             outcome.shared += usize::from(result.shared_from.is_some());
